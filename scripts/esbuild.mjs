@@ -1,0 +1,36 @@
+// Bundles the extension into one file so the VSIX works with nothing else installed.
+import * as esbuild from 'esbuild';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const ctx = await esbuild.context({
+  entryPoints: ['src/extension.ts'],
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outfile: 'dist/extension.js',
+  external: ['vscode'],
+  // ssh2 (pulled in by docker-modem) loads optional native modules inside try/catch;
+  // leaving them out of the bundle makes those requires fail softly, as they do when unbuilt.
+  plugins: [{
+    name: 'optional-native',
+    setup(build) {
+      build.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({ path: args.path, external: true }));
+    },
+  }],
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  metafile: true,
+  logLevel: 'warning',
+});
+if (watch) {
+  await ctx.watch();
+} else {
+  const result = await ctx.rebuild();
+  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  console.log(`dist/extension.js: ${(bytes / 1024).toFixed(0)} KiB${production ? ' (minified)' : ''}`);
+  await ctx.dispose();
+}

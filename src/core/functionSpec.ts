@@ -1,0 +1,96 @@
+import * as path from 'node:path';
+import { readDockerfile, type Runtime } from './dockerfile';
+import { parseFnConfig, type ConfigProblem, type FnConfig } from './fnConfig';
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
+/** Everything we know about one function: its folder, Dockerfile and refined settings. */
+export interface FunctionSpec {
+  name: string;
+  folder: string;
+  dockerfile: string;
+  runtime: Runtime;
+  /** Port inside the container. */
+  port: number;
+  /** Host port pinned by the user, if any. */
+  hostPort?: number;
+  invoke: { method: string; path: string };
+  env: Record<string, string>;
+  envFile?: string;
+  memoryMb?: number;
+  cpus?: number;
+  timeoutSeconds: number;
+  sync: string[];
+  rebuild: string[];
+  /** Path of fn.json when there is one. */
+  configFile?: string;
+  /** Problems in fn.json; a function with any is misconfigured and never run. */
+  problems: ConfigProblem[];
+}
+
+export interface FunctionSources {
+  folder: string;
+  dockerfileText: string;
+  /** fn.json text, when the file exists. */
+  configText?: string;
+}
+
+/** Builds a function's spec from its Dockerfile and optional fn.json. Pure: the caller reads files. */
+export function describeFunction({ folder, dockerfileText, configText }: FunctionSources): FunctionSpec {
+  const facts = readDockerfile(dockerfileText);
+  const { config, problems } = configText === undefined ? { config: {} as FnConfig, problems: [] } : parseFnConfig(configText);
+  return {
+    name: config.name ?? defaultName(folder),
+    folder,
+    dockerfile: path.join(folder, 'Dockerfile'),
+    runtime: facts.runtime,
+    port: config.port ?? facts.exposedPorts[0] ?? DEFAULT_PORT,
+    hostPort: config.hostPort,
+    invoke: { method: config.invoke?.method ?? 'POST', path: config.invoke?.path ?? '/' },
+    env: config.env ?? {},
+    envFile: config.envFile,
+    memoryMb: config.memoryMb,
+    cpus: config.cpus,
+    timeoutSeconds: config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    sync: config.sync ?? [],
+    rebuild: config.rebuild ?? ['Dockerfile'],
+    configFile: configText === undefined ? undefined : path.join(folder, 'fn.json'),
+    problems,
+  };
+}
+
+/** Folder names may hold characters image names cannot; the name is what the tree shows. */
+function defaultName(folder: string): string {
+  return path.basename(folder).toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+}
+
+/**
+ * Functions with the same name: every one after the first gets a problem, so names stay
+ * unique in the workspace (images and labels are keyed by name).
+ */
+export function markDuplicateNames(specs: FunctionSpec[]): FunctionSpec[] {
+  const seen = new Map<string, FunctionSpec>();
+  return [...specs].sort((a, b) => a.folder.localeCompare(b.folder)).map((spec) => {
+    const first = seen.get(spec.name);
+    if (!first) {
+      seen.set(spec.name, spec);
+      return spec;
+    }
+    const problem = { message: `Another function is already named "${spec.name}" (${first.folder}): set a unique "name" in fn.json.`, offset: 0, length: 0 };
+    return { ...spec, problems: [...spec.problems, problem] };
+  });
+}
+
+/** The glob for `workspace.findFiles` that leaves out node_modules, .git, files.exclude and user globs. */
+export function discoveryExcludeGlob(filesExclude: Record<string, unknown>, extra: readonly string[]): string {
+  const globs = new Set(['**/node_modules/**', '**/.git/**']);
+  for (const [glob, enabled] of Object.entries(filesExclude)) {
+    // files.exclude values may be `{ when: ... }` conditions; only plain `true` is unconditional.
+    if (enabled !== true) continue;
+    globs.add(glob);
+    if (!glob.endsWith('/**')) globs.add(`${glob}/**`);
+  }
+  for (const glob of extra) globs.add(glob);
+  return `{${[...globs].join(',')}}`;
+}

@@ -1,0 +1,66 @@
+import type { FunctionSpec } from './functionSpec';
+import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_WORKSPACE } from './names';
+
+/** What to build: plain data, checked by unit tests and executed by the engine adapter. */
+export interface BuildRequest {
+  contextDir: string;
+  /** Files of the context, relative to contextDir, already filtered by .dockerignore. */
+  files: string[];
+  dockerfile: string;
+  tag: string;
+  labels: Record<string, string>;
+}
+
+/** What to run: plain data, checked by unit tests and executed by the engine adapter. */
+export interface RunRequest {
+  image: string;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  containerPort: number;
+  hostIp: '127.0.0.1';
+  hostPort: number;
+  init: true;
+  memoryBytes?: number;
+  nanoCpus?: number;
+}
+
+export function functionLabels(spec: FunctionSpec, wsId: string): Record<string, string> {
+  return { [LABEL_WORKSPACE]: wsId, [LABEL_FUNCTION]: spec.name, [LABEL_FOLDER]: spec.folder };
+}
+
+export function planBuild(spec: FunctionSpec, wsId: string, files: string[]): BuildRequest {
+  return {
+    contextDir: spec.folder,
+    files,
+    dockerfile: 'Dockerfile',
+    tag: imageTag(spec.name, wsId),
+    labels: functionLabels(spec, wsId),
+  };
+}
+
+/**
+ * `envFileValues` come from the user's env file: they go to the container but must never be
+ * logged, so callers log `describeRun` output, not this request.
+ */
+export function planRun(spec: FunctionSpec, wsId: string, hostPort: number, envFileValues: Record<string, string> = {}): RunRequest {
+  return {
+    image: imageTag(spec.name, wsId),
+    labels: functionLabels(spec, wsId),
+    // PORT tells the server where to listen; fn.json env wins over the env file, as on serverless platforms.
+    env: { PORT: String(spec.port), ...envFileValues, ...spec.env },
+    containerPort: spec.port,
+    hostIp: '127.0.0.1',
+    hostPort,
+    init: true,
+    memoryBytes: spec.memoryMb ? spec.memoryMb * 1024 * 1024 : undefined,
+    nanoCpus: spec.cpus ? Math.round(spec.cpus * 1e9) : undefined,
+  };
+}
+
+/** A loggable description of a run: env names only, never values (they may be secrets). */
+export function describeRun(request: RunRequest): string {
+  const limits = [request.memoryBytes ? `memory ${request.memoryBytes / 1024 / 1024} MiB` : '', request.nanoCpus ? `cpus ${request.nanoCpus / 1e9}` : ''].filter(Boolean);
+  return `run ${request.image} on ${request.hostIp}:${request.hostPort} → ${request.containerPort}` +
+    (Object.keys(request.env).length ? `, env ${Object.keys(request.env).sort().join(', ')}` : '') +
+    (limits.length ? `, ${limits.join(', ')}` : '');
+}

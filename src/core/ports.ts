@@ -1,0 +1,63 @@
+import * as net from 'node:net';
+
+/** Asks the OS for a free port on 127.0.0.1. */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when nothing listens on 127.0.0.1:port (so a pinned port can be published). */
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Resolves once a server in the container accepts connections on 127.0.0.1:port, or rejects after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs: number, signal?: AbortSignal, isAlive?: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    if (await canConnect(port)) return;
+    if (isAlive && attempt % 10 === 9 && !(await isAlive())) throw new Error('the container exited before it listened');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing answered on 127.0.0.1:${port} within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/**
+ * Docker's userland proxy accepts a connection on the published port even when nothing listens
+ * in the container yet, then closes it once its own dial fails (well under a millisecond on a
+ * local bridge). So a connection that is still open after a short hold reached the server.
+ */
+const PROXY_HOLD_MS = 40;
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let settled = false;
+    const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(hold);
+      socket.destroy();
+      resolve(ok);
+    };
+    let hold: NodeJS.Timeout | undefined;
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => { hold = setTimeout(() => done(true), PROXY_HOLD_MS); });
+    socket.once('close', () => done(false));
+    socket.once('end', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}

@@ -1,0 +1,282 @@
+import Docker from 'dockerode';
+import * as tar from 'tar-fs';
+import { CancelledError } from '../core/errors';
+import type { BuildRequest, RunRequest } from '../core/plan';
+import { BuildFailedError, EngineUnavailableError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
+import { modemOptions, type EngineEndpoint } from './endpoint';
+
+/** Short calls (inspect, create, remove…) that take longer than this are treated as a hung engine. */
+const REQUEST_TIMEOUT_MS = 20_000;
+const PING_TIMEOUT_MS = 3_000;
+
+/**
+ * The only place that talks to dockerode. dockerode has no default timeout (a socket that accepts
+ * and never answers hangs forever), so every short call carries an AbortSignal with a deadline, and
+ * connection failures become EngineUnavailableError naming the endpoint.
+ */
+export class DockerEngine implements ContainerEngine {
+  private readonly docker: Docker;
+  readonly endpoint: string;
+
+  constructor(endpoint: EngineEndpoint) {
+    this.endpoint = `${endpoint.host} (${endpoint.source})`;
+    this.docker = new Docker(modemOptions(endpoint.host) as Docker.DockerOptions);
+  }
+
+  async ping(): Promise<void> {
+    const ping = this.docker.ping as unknown as (options: object) => Promise<unknown>;
+    await this.call((abortSignal) => ping.call(this.docker, { abortSignal }), PING_TIMEOUT_MS);
+  }
+
+  async build(request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw new CancelledError();
+    const context = tar.pack(request.contextDir, { entries: request.files });
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+        t: request.tag,
+        dockerfile: request.dockerfile,
+        labels: request.labels,
+        rm: true,
+        forcerm: true,
+        abortSignal: signal,
+      } as Docker.ImageBuildOptions);
+    } catch (error) {
+      if (signal?.aborted) throw new CancelledError();
+      throw this.mapError(error);
+    }
+    await readBuildStream(stream, onOutput, signal);
+  }
+
+  async create(request: RunRequest): Promise<string> {
+    const portKey = `${request.containerPort}/tcp`;
+    const container = await this.call((abortSignal) => this.docker.createContainer({
+      Image: request.image,
+      Labels: request.labels,
+      Env: Object.entries(request.env).map(([k, v]) => `${k}=${v}`),
+      ExposedPorts: { [portKey]: {} },
+      HostConfig: {
+        Init: request.init,
+        PortBindings: { [portKey]: [{ HostIp: request.hostIp, HostPort: String(request.hostPort) }] },
+        Memory: request.memoryBytes,
+        NanoCpus: request.nanoCpus,
+      },
+      abortSignal,
+    } as Docker.ContainerCreateOptions));
+    return container.id;
+  }
+
+  async attach(containerId: string, signal: AbortSignal): Promise<AsyncIterable<LogChunk>> {
+    const stream = (await this.call(() => this.docker.getContainer(containerId).attach({ stream: true, stdout: true, stderr: true, logs: true, abortSignal: signal } as object)) as NodeJS.ReadableStream);
+    signal.addEventListener('abort', () => (stream as unknown as { destroy?: () => void }).destroy?.(), { once: true });
+    return demuxDockerStream(stream);
+  }
+
+  async start(containerId: string): Promise<void> {
+    try {
+      await this.call((abortSignal) => this.docker.getContainer(containerId).start({ abortSignal } as object));
+    } catch (error) {
+      const message = (error as Error).message;
+      const port = /0\.0\.0\.0:(\d+)|127\.0\.0\.1:(\d+)/.exec(message);
+      if (/port is already allocated|address already in use/.test(message)) {
+        throw new Error(`Port ${port ? port[1] ?? port[2] : ''} on 127.0.0.1 is already in use by another program: stop it, or change "hostPort" in fn.json.`);
+      }
+      throw error;
+    }
+  }
+
+  async remove(containerId: string, graceSeconds = 0): Promise<void> {
+    const container = this.docker.getContainer(containerId);
+    try {
+      if (graceSeconds > 0) await this.call((abortSignal) => container.stop({ t: graceSeconds, abortSignal } as object)).catch(ignoreGone);
+      await this.call((abortSignal) => container.remove({ force: true, v: true, abortSignal } as object));
+    } catch (error) {
+      ignoreGone(error);
+    }
+  }
+
+  async inspect(containerId: string): Promise<ContainerInfo | undefined> {
+    try {
+      const info = await this.call((abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal } as object));
+      const binding = Object.values(info.HostConfig.PortBindings ?? {})[0] as Array<{ HostPort: string }> | undefined;
+      return {
+        id: info.Id,
+        labels: info.Config.Labels ?? {},
+        state: info.State.Status,
+        running: info.State.Running,
+        exitCode: info.State.Running ? undefined : info.State.ExitCode,
+        hostPort: binding?.[0]?.HostPort ? Number(binding[0].HostPort) : undefined,
+        workingDir: info.Config.WorkingDir || '/',
+        image: info.Config.Image,
+      };
+    } catch (error) {
+      ignoreGone(error);
+      return undefined;
+    }
+  }
+
+  async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const containers = await this.call((abortSignal) => this.docker.listContainers({ all: true, filters, abortSignal } as Docker.ContainerListOptions));
+    return containers.map((c) => ({
+      id: c.Id,
+      labels: c.Labels ?? {},
+      state: c.State,
+      running: c.State === 'running',
+      exitCode: c.State === 'running' ? undefined : exitCodeFromStatus(c.Status),
+      hostPort: c.Ports.find((p) => p.PublicPort)?.PublicPort,
+      image: c.Image,
+    }));
+  }
+
+  async *events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent> {
+    const filters = { type: ['container'], label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const stream = (await this.call(() => this.docker.getEvents({ filters, abortSignal: signal } as object))) as NodeJS.ReadableStream;
+    signal.addEventListener('abort', () => (stream as unknown as { destroy?: () => void }).destroy?.(), { once: true });
+    try {
+      for await (const line of jsonLines(stream)) {
+        const event = line as { id?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+        const attributes = event.Actor?.Attributes ?? {};
+        const exitCode = attributes.exitCode !== undefined ? Number(attributes.exitCode) : undefined;
+        yield { containerId: event.Actor?.ID ?? event.id ?? '', action: event.Action ?? '', labels: attributes, exitCode };
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw this.mapError(error);
+    }
+  }
+
+  async copyInto(containerId: string, folder: string, files: string[], destination: string): Promise<void> {
+    const archive = tar.pack(folder, { entries: files });
+    await this.call((abortSignal) => this.docker.getContainer(containerId).putArchive(archive as unknown as NodeJS.ReadableStream, { path: destination, abortSignal } as object));
+  }
+
+  async signal(containerId: string, signal: string): Promise<void> {
+    await this.call((abortSignal) => this.docker.getContainer(containerId).kill({ signal, abortSignal } as object));
+  }
+
+  async restart(containerId: string): Promise<void> {
+    await this.call((abortSignal) => this.docker.getContainer(containerId).restart({ t: 2, abortSignal } as object));
+  }
+
+  async imageLabels(tag: string): Promise<Record<string, string> | undefined> {
+    try {
+      const info = await this.call((abortSignal) => this.docker.getImage(tag).inspect({ abortSignal } as object));
+      return info.Config?.Labels ?? {};
+    } catch (error) {
+      ignoreGone(error);
+      return undefined;
+    }
+  }
+
+  async removeImage(tag: string): Promise<void> {
+    await this.call((abortSignal) => this.docker.getImage(tag).remove({ force: true, abortSignal } as object)).catch(ignoreGone);
+  }
+
+  dispose(): void {
+    // dockerode keeps no pooled sockets of its own; nothing to release.
+  }
+
+  /** Runs a short request with a deadline and maps connection failures to EngineUnavailableError. */
+  private async call<T>(request: (abortSignal: AbortSignal) => Promise<T>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
+    const abortSignal = AbortSignal.timeout(timeoutMs);
+    try {
+      return await request(abortSignal);
+    } catch (error) {
+      if (abortSignal.aborted) throw new EngineUnavailableError(this.endpoint, `no answer within ${timeoutMs / 1000} s`);
+      throw this.mapError(error);
+    }
+  }
+
+  private mapError(error: unknown): Error {
+    const e = error as Error & { code?: string; statusCode?: number; json?: { message?: string } };
+    if (e.code && ['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND'].includes(e.code)) {
+      const cause = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied: is your user in the docker group?' : e.code;
+      return new EngineUnavailableError(this.endpoint, cause);
+    }
+    if (e.statusCode && e.json?.message) return Object.assign(new Error(e.json.message), { statusCode: e.statusCode });
+    return e instanceof Error ? e : new Error(String(error));
+  }
+}
+
+function ignoreGone(error: unknown): void {
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status === 404 || status === 304 || status === 409 && /already in progress/.test((error as Error).message)) return;
+  throw error;
+}
+
+function exitCodeFromStatus(status: string): number | undefined {
+  const match = /Exited \((-?\d+)\)/.exec(status);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Reads the classic builder's JSON stream. A failed step does not reject the request: it arrives
+ * as an `{error, errorDetail}` event, so we scan for it and keep the failing step's output.
+ */
+export async function readBuildStream(stream: NodeJS.ReadableStream, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void> {
+  let step: string | undefined;
+  let stepOutput = '';
+  try {
+    for await (const event of jsonLines(stream)) {
+      const message = event as { stream?: string; error?: string; errorDetail?: { message?: string }; status?: string };
+      if (message.error || message.errorDetail) {
+        const reason = (message.errorDetail?.message ?? message.error ?? 'unknown error').trim();
+        onOutput(`ERROR: ${reason}\n`);
+        throw new BuildFailedError(step, reason, stepOutput);
+      }
+      const text = message.stream ?? (message.status ? `${message.status}\n` : '');
+      if (!text) continue;
+      const stepMatch = /^Step \d+\/\d+ : (.*)$/m.exec(text);
+      if (stepMatch) {
+        step = stepMatch[1].trim();
+        stepOutput = '';
+      } else {
+        stepOutput += text;
+      }
+      onOutput(text);
+    }
+  } catch (error) {
+    if (signal?.aborted) throw new CancelledError();
+    throw error;
+  }
+  if (signal?.aborted) throw new CancelledError();
+}
+
+/** Parses a stream of newline-separated JSON objects (build output, events). */
+export async function* jsonLines(stream: NodeJS.ReadableStream): AsyncIterable<unknown> {
+  let buffer = '';
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    buffer += chunk.toString();
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      if (line) yield JSON.parse(line);
+    }
+  }
+  if (buffer.trim()) yield JSON.parse(buffer);
+}
+
+/**
+ * Splits Docker's multiplexed stdout/stderr stream (non-TTY containers): each frame is an 8-byte
+ * header (stream type, 3 zero bytes, big-endian length) followed by the payload.
+ */
+export async function* demuxDockerStream(stream: NodeJS.ReadableStream): AsyncIterable<LogChunk> {
+  let pending: Buffer = Buffer.alloc(0);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 8) {
+        const size = pending.readUInt32BE(4);
+        if (pending.length < 8 + size) break;
+        const type = pending[0];
+        yield { stream: type === 2 ? 'stderr' : 'stdout', text: pending.subarray(8, 8 + size).toString('utf8') };
+        pending = pending.subarray(8 + size);
+      }
+    }
+  } catch (error) {
+    // A destroyed stream (container gone, or we stopped listening) simply ends the log.
+    if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE' && (error as Error).name !== 'AbortError') throw error;
+  }
+}

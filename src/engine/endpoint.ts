@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Where to reach the Docker Engine API, and why we chose it (shown when it does not answer). */
+export interface EngineEndpoint {
+  /** URL-like form: unix:///var/run/docker.sock, tcp://host:2375, ssh://user@host, npipe:////./pipe/docker_engine */
+  host: string;
+  source: string;
+}
+
+export interface EndpointInputs {
+  setting?: string;
+  env: NodeJS.ProcessEnv;
+  home: string;
+  fileExists: (file: string) => boolean;
+  readFile: (file: string) => string | undefined;
+  platform: NodeJS.Platform;
+}
+
+export function defaultEndpointInputs(setting: string | undefined): EndpointInputs {
+  return {
+    setting,
+    env: process.env,
+    home: os.homedir(),
+    fileExists: (f) => fs.existsSync(f),
+    readFile: (f) => { try { return fs.readFileSync(f, 'utf8'); } catch { return undefined; } },
+    platform: process.platform,
+  };
+}
+
+/**
+ * Resolves the engine endpoint the way the docker CLI does, with Podman as a fallback:
+ * our setting, DOCKER_HOST, DOCKER_CONTEXT or the CLI's current context, then the first
+ * socket that exists among Docker's and Podman's usual ones.
+ */
+export function resolveEndpoint(inputs: EndpointInputs): EngineEndpoint {
+  if (inputs.setting?.trim()) return { host: inputs.setting.trim(), source: 'setting localServerless.dockerHost' };
+  if (inputs.env.DOCKER_HOST) return { host: inputs.env.DOCKER_HOST, source: 'DOCKER_HOST' };
+  const context = inputs.env.DOCKER_CONTEXT || currentContext(inputs);
+  if (context && context !== 'default') {
+    const host = contextHost(inputs, context);
+    if (host) return { host, source: `docker context "${context}"` };
+  }
+  if (inputs.platform === 'win32') return { host: 'npipe:////./pipe/docker_engine', source: 'default pipe' };
+  const candidates: Array<[string, string]> = [
+    ['/var/run/docker.sock', 'default socket'],
+    [path.join(inputs.home, '.docker/run/docker.sock'), 'Docker Desktop socket'],
+    [path.join(inputs.home, '.rd/docker.sock'), 'Rancher Desktop socket'],
+  ];
+  if (inputs.env.XDG_RUNTIME_DIR) candidates.push([path.join(inputs.env.XDG_RUNTIME_DIR, 'podman/podman.sock'), 'Podman socket']);
+  candidates.push(['/run/podman/podman.sock', 'Podman socket']);
+  const found = candidates.find(([socket]) => inputs.fileExists(socket)) ?? candidates[0];
+  return { host: `unix://${found[0]}`, source: found[1] };
+}
+
+function currentContext(inputs: EndpointInputs): string | undefined {
+  const configDir = inputs.env.DOCKER_CONFIG || path.join(inputs.home, '.docker');
+  const text = inputs.readFile(path.join(configDir, 'config.json'));
+  if (!text) return undefined;
+  try {
+    return (JSON.parse(text) as { currentContext?: string }).currentContext;
+  } catch {
+    return undefined;
+  }
+}
+
+function contextHost(inputs: EndpointInputs, context: string): string | undefined {
+  const configDir = inputs.env.DOCKER_CONFIG || path.join(inputs.home, '.docker');
+  // The CLI stores each context's metadata under the SHA-256 of its name.
+  const digest = createHash('sha256').update(context).digest('hex');
+  const text = inputs.readFile(path.join(configDir, 'contexts', 'meta', digest, 'meta.json'));
+  if (!text) return undefined;
+  try {
+    return (JSON.parse(text) as { Endpoints?: { docker?: { Host?: string } } }).Endpoints?.docker?.Host;
+  } catch {
+    return undefined;
+  }
+}
+
+/** dockerode/docker-modem constructor options for an endpoint. */
+export function modemOptions(host: string): Record<string, unknown> {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  if (host.startsWith('npipe://')) return { socketPath: host.slice('npipe://'.length).replace(/\//g, '\\').replace(/^\\\\\\\\/, '\\\\') };
+  const url = new URL(host);
+  if (url.protocol === 'ssh:') return { protocol: 'ssh', host: url.hostname, port: url.port || 22, username: url.username || undefined };
+  const tls = url.protocol === 'https:' || process.env.DOCKER_TLS_VERIFY === '1';
+  return { protocol: tls ? 'https' : 'http', host: url.hostname, port: Number(url.port) || (tls ? 2376 : 2375) };
+}

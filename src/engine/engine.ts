@@ -1,0 +1,67 @@
+import type { BuildRequest, RunRequest } from '../core/plan';
+
+/** The one interface to a container engine; `dockerEngine.ts` is its only adapter. */
+export interface ContainerEngine {
+  /** Where the engine is expected, for messages: "unix:///var/run/docker.sock (default socket)". */
+  readonly endpoint: string;
+  /** Resolves when the engine answers within a short timeout; throws EngineUnavailableError otherwise. */
+  ping(): Promise<void>;
+  /** Builds an image, streaming output. Throws BuildFailedError on a failed step, CancelledError on abort. */
+  build(request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void>;
+  create(request: RunRequest): Promise<string>;
+  /** Output of the container from its start (and, with `logs`, what it printed before), until it stops or `signal` aborts. */
+  attach(containerId: string, signal: AbortSignal): Promise<AsyncIterable<LogChunk>>;
+  start(containerId: string): Promise<void>;
+  /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and removes; a missing container is not an error. */
+  remove(containerId: string, graceSeconds?: number): Promise<void>;
+  inspect(containerId: string): Promise<ContainerInfo | undefined>;
+  list(labels: Record<string, string>): Promise<ContainerInfo[]>;
+  /** Container events for containers carrying `labels`, until `signal` aborts. */
+  events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent>;
+  /** Copies files (relative to `folder`) into the container's `destination` directory. */
+  copyInto(containerId: string, folder: string, files: string[], destination: string): Promise<void>;
+  signal(containerId: string, signal: string): Promise<void>;
+  restart(containerId: string): Promise<void>;
+  /** Image labels, or undefined when the image does not exist. */
+  imageLabels(tag: string): Promise<Record<string, string> | undefined>;
+  removeImage(tag: string): Promise<void>;
+  dispose(): void;
+}
+
+export interface LogChunk {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  labels: Record<string, string>;
+  state: string;
+  running: boolean;
+  exitCode?: number;
+  hostPort?: number;
+  workingDir?: string;
+  image: string;
+}
+
+export interface EngineEvent {
+  containerId: string;
+  action: string;
+  labels: Record<string, string>;
+  exitCode?: number;
+}
+
+/** The engine did not answer: says where we looked and what to do. */
+export class EngineUnavailableError extends Error {
+  constructor(readonly endpoint: string, cause: string) {
+    super(`No Docker engine answered at ${endpoint} (${cause}). Start Docker (or Podman's socket), or set "localServerless.dockerHost", then Retry.`);
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+export class BuildFailedError extends Error {
+  constructor(readonly step: string | undefined, readonly reason: string, readonly stepOutput: string) {
+    super(step ? `Build failed at "${step}": ${reason}` : `Build failed: ${reason}`);
+    this.name = 'BuildFailedError';
+  }
+}

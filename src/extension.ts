@@ -1,0 +1,62 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { workspaceId } from './core/names';
+import { DockerEngine } from './engine/dockerEngine';
+import { defaultEndpointInputs, resolveEndpoint } from './engine/endpoint';
+import { FunctionRegistry } from './services/functionRegistry';
+import { registerCommand } from './ui/commandRunner';
+import { buildAndRun, copyUrl, showLogs, stop } from './ui/commands/functionCommands';
+import { invoke } from './ui/commands/invoke';
+import { newFunction } from './ui/commands/newFunction';
+import { FunctionDiscovery } from './ui/discovery';
+import { EditorContext } from './ui/editorContext';
+import { FunctionsTreeProvider } from './ui/functionsTree';
+import { FunctionOutputChannels } from './ui/outputChannels';
+import { InvokeResultView } from './ui/resultView';
+import { RunningStatusItem } from './ui/statusBar';
+
+let registry: FunctionRegistry | undefined;
+
+/** Composition root: builds the objects, wires them, and hands every disposable to VS Code. */
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('Local Serverless', { log: true });
+  const endpoint = resolveEndpoint(defaultEndpointInputs(vscode.workspace.getConfiguration('localServerless').get<string>('dockerHost')));
+  const engine = new DockerEngine(endpoint);
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const wsId = workspaceId(vscode.workspace.workspaceFile?.fsPath ?? folders[0]?.uri.fsPath ?? 'no-folder');
+  const channels = new FunctionOutputChannels();
+  registry = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message));
+  const discovery = new FunctionDiscovery(registry, log);
+  const tree = new FunctionsTreeProvider(registry);
+  const treeView = vscode.window.createTreeView('localServerless.functions', { treeDataProvider: tree, showCollapseAll: true });
+  const results = new InvokeResultView();
+  const templatesRoot = path.join(context.extensionPath, 'templates');
+  const engineState = registry.onDidChange(() => {
+    void vscode.commands.executeCommand('setContext', 'localServerless.engineUnreachable', registry?.engineStatus.kind === 'unavailable');
+  });
+
+  context.subscriptions.push(
+    log, engine, channels, registry, discovery, tree, treeView, results, engineState,
+    new EditorContext(registry),
+    new RunningStatusItem(registry),
+    registerCommand('localServerless.newFunction', newFunction(templatesRoot, discovery), log),
+    registerCommand('localServerless.buildAndRun', buildAndRun(registry, channels), log),
+    registerCommand('localServerless.invoke', invoke(registry, channels, results, context.workspaceState), log),
+    registerCommand('localServerless.stop', stop(registry), log),
+    registerCommand('localServerless.showLogs', showLogs(registry, channels), log),
+    registerCommand('localServerless.copyUrl', copyUrl(registry), log),
+    registerCommand('localServerless.refresh', () => discovery.refresh(), log),
+    registerCommand('localServerless.retryConnection', () => registry?.connect(), log),
+  );
+
+  await discovery.refresh();
+  void registry.connect().then((status) => log.info(`Docker engine at ${engine.endpoint}: ${status.kind}`));
+  log.info(`activated in ${(performance.now() - started).toFixed(0)} ms (workspace id ${wsId})`);
+}
+
+/** Removes this workspace's containers when VS Code closes: nothing is left running. */
+export async function deactivate(): Promise<void> {
+  await registry?.disposeAsync();
+  registry = undefined;
+}

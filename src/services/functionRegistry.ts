@@ -1,0 +1,144 @@
+import { Emitter, type Disposable } from '../core/emitter';
+import { errorMessage } from '../core/errors';
+import type { FunctionSpec } from '../core/functionSpec';
+import { LABEL_FUNCTION, LABEL_WORKSPACE } from '../core/names';
+import { EngineUnavailableError, type ContainerEngine } from '../engine/engine';
+import { FunctionRunner, type OutputSink } from './functionRunner';
+
+export type EngineStatus = { kind: 'unknown' } | { kind: 'available' } | { kind: 'unavailable'; message: string };
+
+/**
+ * The workspace's functions and their runners. Watches Docker's event stream (not a poll) so
+ * containers changed outside VS Code show as such, and adopts this workspace's containers
+ * found by their labels after a reload or a crash.
+ */
+export class FunctionRegistry implements Disposable {
+  private readonly runners = new Map<string, FunctionRunner>();
+  private readonly changeEmitter = new Emitter<void>();
+  readonly onDidChange = this.changeEmitter.event;
+  private status: EngineStatus = { kind: 'unknown' };
+  private events: AbortController | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly engine: ContainerEngine,
+    readonly wsId: string,
+    private readonly outputFor: (name: string) => OutputSink,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {}
+
+  get engineStatus(): EngineStatus {
+    return this.status;
+  }
+
+  get functions(): FunctionRunner[] {
+    return [...this.runners.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
+  }
+
+  get(name: string): FunctionRunner | undefined {
+    return this.runners.get(name);
+  }
+
+  /** The function whose folder holds `file`, the innermost when folders nest. */
+  findByFile(file: string): FunctionRunner | undefined {
+    return this.functions
+      .filter((r) => file === r.spec.folder || file.startsWith(r.spec.folder + '/') || file.startsWith(r.spec.folder + '\\'))
+      .sort((a, b) => b.spec.folder.length - a.spec.folder.length)[0];
+  }
+
+  /** Replaces the set of known functions with a fresh discovery result. */
+  setSpecs(specs: FunctionSpec[]): void {
+    const names = new Set(specs.map((s) => s.name));
+    for (const [name, runner] of this.runners) {
+      if (!names.has(name)) {
+        runner.dispose();
+        this.runners.delete(name);
+      }
+    }
+    for (const spec of specs) {
+      const existing = this.runners.get(spec.name);
+      if (existing) {
+        existing.updateSpec(spec);
+        continue;
+      }
+      const runner = new FunctionRunner(spec, this.engine, this.wsId, () => this.outputFor(spec.name));
+      runner.onDidChangeState(() => this.changeEmitter.fire());
+      this.runners.set(spec.name, runner);
+    }
+    this.changeEmitter.fire();
+  }
+
+  /**
+   * Checks the engine, adopts this workspace's containers and (re)starts the event stream.
+   * Never throws: an unreachable engine becomes the `unavailable` status the view shows.
+   */
+  async connect(): Promise<EngineStatus> {
+    try {
+      await this.engine.ping();
+      await this.adoptContainers();
+      this.startEvents();
+      this.setStatus({ kind: 'available' });
+    } catch (error) {
+      this.setStatus({ kind: 'unavailable', message: errorMessage(error) });
+    }
+    return this.status;
+  }
+
+  private async adoptContainers(): Promise<void> {
+    for (const info of await this.engine.list({ [LABEL_WORKSPACE]: this.wsId })) {
+      const runner = this.runners.get(info.labels[LABEL_FUNCTION]);
+      if (runner) await runner.adopt(info);
+    }
+  }
+
+  private startEvents(): void {
+    this.events?.abort();
+    const controller = new AbortController();
+    this.events = controller;
+    void (async () => {
+      try {
+        for await (const event of this.engine.events({ [LABEL_WORKSPACE]: this.wsId }, controller.signal)) {
+          this.runners.get(event.labels[LABEL_FUNCTION])?.handleEvent(event);
+        }
+      } catch (error) {
+        if (!controller.signal.aborted) this.log(`Docker event stream failed: ${errorMessage(error)}`);
+      }
+      if (controller.signal.aborted || this.disposed) return;
+      // The stream ended by itself: the engine went away. Say so, and look for it again.
+      this.setStatus({ kind: 'unavailable', message: new EngineUnavailableError(this.engine.endpoint, 'the connection closed').message });
+      this.scheduleReconnect();
+    })();
+  }
+
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  /** While the engine is away, try again every few seconds so the view recovers on its own. */
+  private scheduleReconnect(): void {
+    if (this.disposed || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(async () => {
+      this.reconnectTimer = undefined;
+      if ((await this.connect()).kind === 'unavailable') this.scheduleReconnect();
+    }, 2_000);
+  }
+
+  private setStatus(status: EngineStatus): void {
+    const changed = status.kind !== this.status.kind || (status.kind === 'unavailable' && this.status.kind === 'unavailable' && status.message !== this.status.message);
+    this.status = status;
+    if (status.kind === 'unavailable') this.scheduleReconnect();
+    if (changed) this.changeEmitter.fire();
+  }
+
+  /** Removes every container of this workspace (used on shutdown): nothing is left running. */
+  async disposeAsync(): Promise<void> {
+    this.disposed = true;
+    clearTimeout(this.reconnectTimer);
+    this.events?.abort();
+    await Promise.all([...this.runners.values()].map((r) => r.disposeAsync()));
+    this.runners.clear();
+    this.changeEmitter.dispose();
+  }
+
+  dispose(): void {
+    void this.disposeAsync();
+  }
+}

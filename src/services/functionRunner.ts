@@ -1,0 +1,313 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { listContextFiles } from '../core/buildContext';
+import { Emitter, type Disposable } from '../core/emitter';
+import { CancelledError, errorMessage, isCancellation, UserFacingError } from '../core/errors';
+import { parseEnvFile } from '../core/fnConfig';
+import type { FunctionSpec } from '../core/functionSpec';
+import { describeRun, planBuild, planRun } from '../core/plan';
+import { findFreePort, isPortFree, waitForPort } from '../core/ports';
+import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent } from '../engine/engine';
+
+/** Where a function's build output and container logs go: a vscode.OutputChannel fits this shape. */
+export interface OutputSink {
+  append(text: string): void;
+  appendLine(text: string): void;
+}
+
+export type FunctionState =
+  | { kind: 'notBuilt' }
+  | { kind: 'building'; step: 'build' | 'start' }
+  | { kind: 'running'; url: string; containerId: string; hostPort: number }
+  | { kind: 'exited'; exitCode: number; containerId: string }
+  | { kind: 'failed'; message: string }
+  | { kind: 'stopped' }
+  | { kind: 'misconfigured'; message: string };
+
+/** How long a new container may take to listen on its port before we call the start failed. */
+const READY_TIMEOUT_MS = 30_000;
+
+/**
+ * Owns one function's container: builds, replaces, adopts, stops it, and keeps its logs flowing
+ * into one output sink across restarts. One update runs at a time; a newer one cancels an older
+ * build still running. The last good container keeps serving until a new one has been built.
+ */
+export class FunctionRunner implements Disposable {
+  private readonly stateEmitter = new Emitter<FunctionState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  private currentState: FunctionState = { kind: 'notBuilt' };
+  /** Set when the latest build failed while an older container still serves. */
+  lastError: string | undefined;
+  private containerId: string | undefined;
+  private hostPort: number | undefined;
+  /** Containers we are removing on purpose: their `die`/`destroy` events are not news. */
+  private readonly removing = new Set<string>();
+  private logs: AbortController | undefined;
+  private inflight: { controller: AbortController; done: Promise<unknown> } | undefined;
+
+  constructor(
+    public spec: FunctionSpec,
+    private readonly engine: ContainerEngine,
+    private readonly wsId: string,
+    private readonly output: () => OutputSink,
+  ) {
+    if (spec.problems.length) this.currentState = { kind: 'misconfigured', message: spec.problems[0].message };
+  }
+
+  get state(): FunctionState {
+    return this.currentState;
+  }
+
+  get url(): string | undefined {
+    return this.currentState.kind === 'running' ? this.currentState.url : undefined;
+  }
+
+  updateSpec(spec: FunctionSpec): void {
+    this.spec = spec;
+    if (spec.problems.length) this.setState({ kind: 'misconfigured', message: spec.problems[0].message });
+    else if (this.currentState.kind === 'misconfigured') this.setState(this.containerId ? this.currentState : { kind: 'notBuilt' });
+  }
+
+  /**
+   * Builds the image and replaces the container. Resolves with the function's URL. A newer call
+   * cancels this one while it is still building; the older container keeps serving on failure.
+   */
+  buildAndRun(signal?: AbortSignal): Promise<string> {
+    this.assertConfigured();
+    const previous = this.inflight;
+    previous?.controller.abort();
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort();
+    signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const done = (async () => {
+      await previous?.done.catch(() => undefined);
+      try {
+        return await this.update(controller.signal);
+      } finally {
+        signal?.removeEventListener('abort', onOuterAbort);
+        if (this.inflight?.controller === controller) this.inflight = undefined;
+      }
+    })();
+    this.inflight = { controller, done };
+    return done;
+  }
+
+  /** The URL of the running function, building and starting it first when it is not running. */
+  async ensureRunning(signal?: AbortSignal): Promise<string> {
+    if (this.currentState.kind === 'running' && !this.inflight) return this.currentState.url;
+    if (this.inflight) await this.inflight.done.catch(() => undefined);
+    if (this.currentState.kind === 'running') return this.currentState.url;
+    return this.buildAndRun(signal);
+  }
+
+  private async update(signal: AbortSignal): Promise<string> {
+    const out = this.output();
+    const hadContainer = this.currentState.kind === 'running';
+    const started = performance.now();
+    this.setState({ kind: 'building', step: 'build' });
+    try {
+      const files = await listContextFiles(this.spec.folder);
+      const build = planBuild(this.spec, this.wsId, files);
+      out.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context)`);
+      await this.engine.build(build, (text) => out.append(prefixLines(text, '[build] ')), signal);
+      const built = performance.now();
+      out.appendLine(`[build] done in ${seconds(built - started)}`);
+      if (signal.aborted) throw new CancelledError();
+
+      this.setState({ kind: 'building', step: 'start' });
+      const url = await this.replaceContainer(signal);
+      out.appendLine(`▶ ${this.spec.name} running at ${url} (build ${seconds(built - started)}, start ${seconds(performance.now() - built)})`);
+      this.lastError = undefined;
+      this.setState(this.currentState); // refresh listeners: lastError cleared
+      return url;
+    } catch (error) {
+      if (isCancellation(error)) {
+        out.appendLine(`[build] cancelled: a newer change replaced this update`);
+        this.restoreStateAfterFailure(hadContainer);
+        throw new CancelledError();
+      }
+      const message = errorMessage(error);
+      if (error instanceof BuildFailedError) {
+        out.appendLine(`✖ ${message}`);
+      } else {
+        out.appendLine(`✖ ${this.spec.name} did not start: ${message}`);
+      }
+      if (hadContainer && this.containerId) {
+        out.appendLine(`  the previous container keeps serving at ${this.url ?? `http://127.0.0.1:${this.hostPort}`}`);
+      }
+      this.lastError = message;
+      this.restoreStateAfterFailure(hadContainer, message);
+      throw error instanceof BuildFailedError ? new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput) : error;
+    }
+  }
+
+  private restoreStateAfterFailure(hadContainer: boolean, message?: string): void {
+    if (hadContainer && this.containerId && this.hostPort) {
+      this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: this.containerId, hostPort: this.hostPort });
+    } else if (message) {
+      this.setState({ kind: 'failed', message });
+    } else {
+      this.setState(this.containerId ? this.currentState : { kind: 'notBuilt' });
+    }
+  }
+
+  /** Removes the old container (the host port stays the same across rebuilds) and starts the new one. */
+  private async replaceContainer(signal: AbortSignal): Promise<string> {
+    const out = this.output();
+    const hostPort = await this.chooseHostPort();
+    const envFileValues = await this.readEnvFile();
+    const request = planRun(this.spec, this.wsId, hostPort, envFileValues);
+    const old = this.containerId;
+    if (old) await this.removeContainer(old, 0);
+    if (signal.aborted) throw new CancelledError();
+    out.appendLine(`[run] ${describeRun(request)}`);
+    const id = await this.engine.create(request);
+    this.containerId = id;
+    this.hostPort = hostPort;
+    try {
+      await this.attachLogs(id);
+      await this.engine.start(id);
+      await waitForPort(hostPort, READY_TIMEOUT_MS, signal, async () => (await this.engine.inspect(id))?.running ?? false);
+    } catch (error) {
+      const info = await this.engine.inspect(id);
+      if (info && !info.running) {
+        this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: id });
+        throw new Error(`the container exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output above`);
+      }
+      await this.removeContainer(id, 0);
+      this.containerId = undefined;
+      throw error;
+    }
+    const url = urlFor(hostPort);
+    this.setState({ kind: 'running', url, containerId: id, hostPort });
+    return url;
+  }
+
+  private async chooseHostPort(): Promise<number> {
+    if (this.spec.hostPort) {
+      if (this.hostPort !== this.spec.hostPort || !this.containerId) {
+        if (!(await isPortFree(this.spec.hostPort))) {
+          throw new UserFacingError(`Port ${this.spec.hostPort} on 127.0.0.1 (hostPort in fn.json) is already in use: stop what uses it, or pick another hostPort.`);
+        }
+      }
+      return this.spec.hostPort;
+    }
+    return this.hostPort ?? findFreePort();
+  }
+
+  private async readEnvFile(): Promise<Record<string, string>> {
+    if (!this.spec.envFile) return {};
+    const file = path.resolve(this.spec.folder, this.spec.envFile);
+    try {
+      return parseEnvFile(await fs.readFile(file, 'utf8'));
+    } catch {
+      throw new UserFacingError(`The env file ${this.spec.envFile} named in fn.json cannot be read (${file}): create it or remove "envFile".`);
+    }
+  }
+
+  /** Streams the container's output into the function's sink until the container goes or we detach. */
+  private async attachLogs(containerId: string): Promise<void> {
+    this.logs?.abort();
+    const controller = new AbortController();
+    this.logs = controller;
+    const out = this.output();
+    const chunks = await this.engine.attach(containerId, controller.signal);
+    void (async () => {
+      try {
+        for await (const chunk of chunks) out.append(chunk.text);
+      } catch (error) {
+        if (!controller.signal.aborted) out.appendLine(`[logs] detached: ${errorMessage(error)}`);
+      }
+    })();
+  }
+
+  /** Adopts a container of this function found by its labels (after a reload or a crash). */
+  async adopt(info: ContainerInfo): Promise<void> {
+    if (this.containerId === info.id) return;
+    this.containerId = info.id;
+    this.hostPort = info.hostPort;
+    if (info.running && info.hostPort) {
+      this.setState({ kind: 'running', url: urlFor(info.hostPort), containerId: info.id, hostPort: info.hostPort });
+      this.output().appendLine(`↺ found ${this.spec.name} already running at ${urlFor(info.hostPort)} (container ${info.id.slice(0, 12)})`);
+      await this.attachLogs(info.id);
+    } else {
+      this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: info.id });
+    }
+  }
+
+  /** Reacts to Docker's event stream: a container stopped or removed outside VS Code shows as such. */
+  handleEvent(event: EngineEvent): void {
+    if (event.containerId !== this.containerId || this.removing.has(event.containerId)) return;
+    if (event.action === 'die') {
+      this.output().appendLine(`■ ${this.spec.name} exited with code ${event.exitCode ?? '?'}`);
+      this.setState({ kind: 'exited', exitCode: event.exitCode ?? -1, containerId: event.containerId });
+    } else if (event.action === 'destroy') {
+      this.containerId = undefined;
+      this.logs?.abort();
+      if (this.currentState.kind !== 'building') this.setState({ kind: 'stopped' });
+    } else if (event.action === 'start' && this.hostPort) {
+      this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: event.containerId, hostPort: this.hostPort });
+      void this.attachLogs(event.containerId).catch(() => undefined);
+    }
+  }
+
+  /** Stops and removes the container; the image stays for a fast next start. */
+  async stop(): Promise<void> {
+    this.inflight?.controller.abort();
+    await this.inflight?.done.catch(() => undefined);
+    const id = this.containerId;
+    if (id) {
+      await this.removeContainer(id, 3);
+      this.output().appendLine(`■ ${this.spec.name} stopped`);
+    }
+    this.containerId = undefined;
+    this.setState({ kind: 'stopped' });
+  }
+
+  private async removeContainer(id: string, graceSeconds: number): Promise<void> {
+    this.removing.add(id);
+    try {
+      if (this.containerId === id) this.logs?.abort();
+      await this.engine.remove(id, graceSeconds);
+    } finally {
+      // Events for this container may still be in flight; keep ignoring them for a moment.
+      setTimeout(() => this.removing.delete(id), 5_000).unref();
+    }
+  }
+
+  private assertConfigured(): void {
+    if (this.spec.problems.length) {
+      throw new UserFacingError(`${this.spec.name} is misconfigured: ${this.spec.problems[0].message} Fix fn.json, then try again.`);
+    }
+  }
+
+  private setState(state: FunctionState): void {
+    this.currentState = state;
+    this.stateEmitter.fire(state);
+  }
+
+  /** Removes the container at once (used when VS Code closes: nothing is left running). */
+  async disposeAsync(): Promise<void> {
+    this.inflight?.controller.abort();
+    this.logs?.abort();
+    if (this.containerId) await this.removeContainer(this.containerId, 0).catch(() => undefined);
+    this.containerId = undefined;
+    this.stateEmitter.dispose();
+  }
+
+  dispose(): void {
+    void this.disposeAsync();
+  }
+}
+
+export function urlFor(hostPort: number): string {
+  return `http://127.0.0.1:${hostPort}`;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function prefixLines(text: string, prefix: string): string {
+  return text.replace(/^(?=.)/gm, prefix);
+}

@@ -1,0 +1,52 @@
+import * as vscode from 'vscode';
+import type { FunctionRegistry } from '../../services/functionRegistry';
+import type { FunctionRunner } from '../../services/functionRunner';
+import { requireTrust, toAbortSignal } from '../commandRunner';
+import { FunctionNode } from '../functionsTree';
+import type { FunctionOutputChannels } from '../outputChannels';
+import { resolveFunction } from './pickFunction';
+
+/**
+ * Builds and (re)starts a function, showing progress where the action started: in the view for a
+ * tree action, otherwise as a cancellable notification.
+ */
+export async function buildAndRunWithProgress(runner: FunctionRunner, channels: FunctionOutputChannels, fromTree: boolean, title = `Building and starting ${runner.spec.name}`): Promise<string> {
+  requireTrust();
+  channels.show(runner.spec.name);
+  const location: vscode.ProgressOptions['location'] = fromTree ? { viewId: 'localServerless.functions' } : vscode.ProgressLocation.Notification;
+  return vscode.window.withProgress({ location, title, cancellable: !fromTree }, (_progress, token) => runner.buildAndRun(toAbortSignal(token)));
+}
+
+export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutputChannels) {
+  return async (arg?: unknown): Promise<string> => {
+    const runner = await resolveFunction(registry, arg, 'Function to build and run');
+    return buildAndRunWithProgress(runner, channels, arg instanceof FunctionNode);
+  };
+}
+
+export function stop(registry: FunctionRegistry) {
+  return async (arg?: unknown): Promise<void> => {
+    const runner = await resolveFunction(registry, arg, 'Function to stop');
+    await vscode.window.withProgress({ location: { viewId: 'localServerless.functions' }, title: `Stopping ${runner.spec.name}` }, () => runner.stop());
+  };
+}
+
+export function showLogs(registry: FunctionRegistry, channels: FunctionOutputChannels) {
+  return async (arg?: unknown): Promise<void> => {
+    const runner = await resolveFunction(registry, arg, 'Function whose logs to show');
+    channels.show(runner.spec.name, false);
+  };
+}
+
+export function copyUrl(registry: FunctionRegistry) {
+  return async (arg?: unknown): Promise<void> => {
+    const runner = await resolveFunction(registry, arg, 'Function whose URL to copy');
+    const url = runner.url;
+    if (!url) {
+      void vscode.window.showInformationMessage(`${runner.spec.name} is not running: Build and Run it first.`);
+      return;
+    }
+    await vscode.env.clipboard.writeText(url);
+    vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
+  };
+}

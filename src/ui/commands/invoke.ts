@@ -1,0 +1,87 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CancelledError, UserFacingError } from '../../core/errors';
+import { buildInvokeRequest, InvokeError, parsePayload, sendInvoke, summarizeInvoke } from '../../core/invoke';
+import type { FunctionRegistry } from '../../services/functionRegistry';
+import type { FunctionRunner } from '../../services/functionRunner';
+import { requireTrust } from '../commandRunner';
+import { EventNode } from '../functionsTree';
+import type { FunctionOutputChannels } from '../outputChannels';
+import type { InvokeResultView } from '../resultView';
+import { buildAndRunWithProgress } from './functionCommands';
+import { resolveFunction } from './pickFunction';
+
+const LAST_PAYLOAD_KEY = 'localServerless.lastPayload.';
+
+interface PayloadChoice extends vscode.QuickPickItem {
+  load: () => Promise<string | undefined>;
+}
+
+/**
+ * Invoke Function: pick a function, then a saved event, the last payload, or typed JSON; start the
+ * function first if needed; show the reply beside the editor and a summary line in its channel.
+ */
+export function invoke(registry: FunctionRegistry, channels: FunctionOutputChannels, results: InvokeResultView, state: vscode.Memento) {
+  return async (arg?: unknown, payloadArg?: string): Promise<number> => {
+    const runner = await resolveFunction(registry, arg, 'Function to invoke');
+    const payloadText = arg instanceof EventNode ? await fs.readFile(arg.file, 'utf8') : payloadArg ?? (await pickPayload(runner, state));
+    const payload = parsePayload(payloadText);
+    if (!payload.ok) throw new UserFacingError(payload.message);
+    requireTrust();
+    await state.update(LAST_PAYLOAD_KEY + runner.spec.name, payloadText);
+
+    const url = runner.state.kind === 'running' ? runner.url! : await buildAndRunWithProgress(runner, channels, false, `${runner.spec.name} is not running: building and starting it before the invoke`);
+    const request = buildInvokeRequest(url, runner.spec.invoke, payload.body, runner.spec.timeoutSeconds);
+    const out = channels.get(runner.spec.name);
+    try {
+      const result = await sendInvoke(request);
+      out.appendLine(summarizeInvoke(result));
+      await results.show(runner.spec.name, result);
+      return result.status;
+    } catch (error) {
+      if (error instanceof InvokeError) {
+        out.appendLine(`invoke ${request.method} ${new URL(request.url).pathname} → failed: ${error.message}`);
+        throw new UserFacingError(`${runner.spec.name}: ${error.message}`);
+      }
+      throw error;
+    }
+  };
+}
+
+async function pickPayload(runner: FunctionRunner, state: vscode.Memento): Promise<string> {
+  const eventsDir = path.join(runner.spec.folder, 'events');
+  const files = (await fs.readdir(eventsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
+  const choices: PayloadChoice[] = files.map((file) => ({
+    label: `$(json) ${path.basename(file, '.json')}`,
+    description: `events/${file}`,
+    load: () => fs.readFile(path.join(eventsDir, file), 'utf8'),
+  }));
+  const last = state.get<string>(LAST_PAYLOAD_KEY + runner.spec.name);
+  if (last !== undefined) {
+    choices.push({ label: '$(history) Last payload', description: oneLine(last), load: async () => last });
+  }
+  choices.push({ label: '$(edit) Type JSON…', description: 'enter a payload', load: async () => typePayload(last) });
+  const picked = await vscode.window.showQuickPick(choices, { placeHolder: `Payload for ${runner.spec.name}`, matchOnDescription: true });
+  if (!picked) throw new CancelledError();
+  const text = await picked.load();
+  if (text === undefined) throw new CancelledError();
+  return text;
+}
+
+function typePayload(initial: string | undefined): Thenable<string | undefined> {
+  return vscode.window.showInputBox({
+    title: 'Payload (JSON)',
+    value: initial ?? '{}',
+    prompt: 'The request body, as JSON',
+    validateInput: (text) => {
+      const parsed = parsePayload(text);
+      return parsed.ok ? undefined : parsed.message;
+    },
+  });
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
+}

@@ -1,0 +1,74 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CancelledError, UserFacingError } from '../../core/errors';
+import { DEFAULT_PORT } from '../../core/functionSpec';
+import { resolveInside, validateFunctionName } from '../../core/names';
+import { listTemplates, planWrites, renderTemplate } from '../../core/scaffold';
+import type { FunctionDiscovery } from '../discovery';
+
+/**
+ * New Function: asks for a name and a runtime, writes the template into `<workspace>/<name>`,
+ * never overwriting a different file without asking (identical files are skipped silently),
+ * then opens the handler. `name` and `runtime` may be passed by callers that already know them.
+ */
+export function newFunction(templatesRoot: string, discovery: FunctionDiscovery) {
+  return async (nameArg?: unknown, runtimeArg?: unknown): Promise<string> => {
+    const root = await pickWorkspaceFolder();
+    const name = typeof nameArg === 'string' ? nameArg : await vscode.window.showInputBox({
+      title: 'New Function (1/2): name',
+      prompt: `A folder of this name is created in ${root.name}`,
+      placeHolder: 'hello',
+      validateInput: validateFunctionName,
+    });
+    if (name === undefined) throw new CancelledError();
+    const invalid = validateFunctionName(name);
+    if (invalid) throw new UserFacingError(`"${name}" cannot name a function. ${invalid}`);
+    let folder: string;
+    try {
+      folder = resolveInside(root.uri.fsPath, name.trim());
+    } catch (error) {
+      throw new UserFacingError((error as Error).message);
+    }
+
+    const templates = await listTemplates(templatesRoot);
+    const template = typeof runtimeArg === 'string'
+      ? templates.find((t) => t.runtime === runtimeArg)
+      : (await vscode.window.showQuickPick(templates.map((t) => ({ label: t.label, description: t.runtime, template: t })), { title: 'New Function (2/2): runtime' }))?.template;
+    if (!template) {
+      if (typeof runtimeArg === 'string') throw new UserFacingError(`No template for runtime "${runtimeArg}": use one of ${templates.map((t) => t.runtime).join(', ')}.`);
+      throw new CancelledError();
+    }
+
+    const files = await planWrites(folder, renderTemplate(template, { name: name.trim(), port: DEFAULT_PORT }));
+    const conflicts = files.filter((f) => f.action === 'conflict');
+    let toWrite = files.filter((f) => f.action === 'create');
+    if (conflicts.length) {
+      const overwrite = 'Overwrite';
+      const keep = 'Keep Existing';
+      const answer = await vscode.window.showWarningMessage(
+        `${conflicts.length} file(s) already exist in ${vscode.workspace.asRelativePath(folder)} with other content: ${conflicts.map((c) => c.relativePath).join(', ')}.`,
+        { modal: true, detail: '"Keep Existing" writes only the missing files.' },
+        overwrite,
+        keep,
+      );
+      if (!answer) throw new CancelledError();
+      if (answer === overwrite) toWrite = [...toWrite, ...conflicts];
+    }
+    for (const file of toWrite) {
+      await vscode.workspace.fs.writeFile(vscode.Uri.file(path.join(folder, file.relativePath)), new TextEncoder().encode(file.content));
+    }
+    await discovery.refresh();
+    const entry = vscode.Uri.file(path.join(folder, template.entry));
+    await vscode.window.showTextDocument(entry);
+    return folder;
+  };
+}
+
+async function pickWorkspaceFolder(): Promise<vscode.WorkspaceFolder> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (folders.length === 0) throw new UserFacingError('Open a folder first: functions are created inside the workspace.');
+  if (folders.length === 1) return folders[0];
+  const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder for the new function' });
+  if (!picked) throw new CancelledError();
+  return picked;
+}

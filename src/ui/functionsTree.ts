@@ -1,0 +1,126 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FunctionRegistry } from '../services/functionRegistry';
+import type { FunctionRunner, FunctionState } from '../services/functionRunner';
+
+export type TreeNode = FunctionNode | EventNode | MessageNode;
+
+export class FunctionNode {
+  readonly kind = 'function';
+  constructor(readonly runner: FunctionRunner) {}
+}
+
+export class EventNode {
+  readonly kind = 'event';
+  constructor(readonly runner: FunctionRunner, readonly file: string) {}
+}
+
+/** A line in the view that explains a condition (engine down, untrusted) and may offer an action. */
+export class MessageNode {
+  readonly kind = 'message';
+  constructor(readonly label: string, readonly detail: string, readonly icon: string, readonly command?: vscode.Command) {}
+}
+
+const RUNTIME_LABELS: Record<string, string> = { node: 'Node.js', python: 'Python', other: 'Dockerfile' };
+
+/**
+ * The Functions view. Never pops notifications: a missing engine or an untrusted workspace shows
+ * in the view itself. Refreshes on registry changes (which follow Docker's event stream), debounced.
+ */
+export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changeEmitter.event;
+  private readonly subscriptions: vscode.Disposable[] = [this.changeEmitter];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly registry: FunctionRegistry) {
+    const schedule = () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.changeEmitter.fire(undefined), 50);
+    };
+    this.subscriptions.push(registry.onDidChange(schedule), vscode.workspace.onDidGrantWorkspaceTrust(schedule));
+  }
+
+  refresh(): void {
+    this.changeEmitter.fire(undefined);
+  }
+
+  async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    if (!node) {
+      const top: TreeNode[] = [];
+      const status = this.registry.engineStatus;
+      if (!vscode.workspace.isTrusted) {
+        top.push(new MessageNode('Workspace not trusted: nothing is built or run', 'A Dockerfile runs arbitrary commands. Trust the workspace to build and run functions.', 'shield', { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' }));
+      } else if (status.kind === 'unavailable') {
+        top.push(new MessageNode('Docker engine not reachable: click to Retry', status.message, 'error', { command: 'localServerless.retryConnection', title: 'Retry' }));
+      }
+      return [...top, ...this.registry.functions.map((r) => new FunctionNode(r))];
+    }
+    if (node instanceof FunctionNode) {
+      const eventsDir = path.join(node.runner.spec.folder, 'events');
+      const files = await fs.readdir(eventsDir).catch(() => [] as string[]);
+      return files.filter((f) => f.endsWith('.json')).sort().map((f) => new EventNode(node.runner, path.join(eventsDir, f)));
+    }
+    return [];
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    if (node instanceof MessageNode) {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      item.tooltip = node.detail;
+      item.iconPath = new vscode.ThemeIcon(node.icon, new vscode.ThemeColor(node.icon === 'error' ? 'errorForeground' : 'foreground'));
+      item.command = node.command;
+      item.contextValue = 'message';
+      return item;
+    }
+    if (node instanceof EventNode) {
+      const item = new vscode.TreeItem(path.basename(node.file, '.json'), vscode.TreeItemCollapsibleState.None);
+      item.description = 'event';
+      item.iconPath = new vscode.ThemeIcon('json');
+      item.resourceUri = vscode.Uri.file(node.file);
+      item.tooltip = `Invoke ${node.runner.spec.name} with ${path.relative(node.runner.spec.folder, node.file)}`;
+      item.contextValue = 'event';
+      item.command = { command: 'localServerless.invoke', title: 'Invoke', arguments: [node] };
+      return item;
+    }
+    const { spec, state } = node.runner;
+    const item = new vscode.TreeItem(spec.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `function:${spec.name}`;
+    item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state, node.runner.lastError)}`;
+    item.iconPath = stateIcon(state, node.runner.lastError);
+    item.contextValue = `function.${state.kind}`;
+    const tooltip = new vscode.MarkdownString(`**${spec.name}** (${RUNTIME_LABELS[spec.runtime]})\n\n${spec.folder}\n\n${describeState(state, node.runner.lastError)}`);
+    if (node.runner.lastError) tooltip.appendMarkdown(`\n\nLast update failed: ${node.runner.lastError}`);
+    item.tooltip = tooltip;
+    return item;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const s of this.subscriptions) s.dispose();
+  }
+}
+
+export function describeState(state: FunctionState, lastError?: string): string {
+  switch (state.kind) {
+    case 'notBuilt': return 'not built';
+    case 'building': return state.step === 'build' ? 'building…' : 'starting…';
+    case 'running': return lastError ? `running at ${state.url} (last build failed)` : `running at ${state.url}`;
+    case 'exited': return `exited with code ${state.exitCode}`;
+    case 'failed': return 'build failed';
+    case 'stopped': return 'stopped';
+    case 'misconfigured': return 'misconfigured (see fn.json)';
+  }
+}
+
+function stateIcon(state: FunctionState, lastError?: string): vscode.ThemeIcon {
+  switch (state.kind) {
+    case 'running': return new vscode.ThemeIcon(lastError ? 'warning' : 'vm-running', new vscode.ThemeColor(lastError ? 'list.warningForeground' : 'testing.iconPassed'));
+    case 'building': return new vscode.ThemeIcon('loading~spin');
+    case 'failed':
+    case 'misconfigured': return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+    case 'exited': return new vscode.ThemeIcon('debug-stop', state.exitCode === 0 ? undefined : new vscode.ThemeColor('errorForeground'));
+    default: return new vscode.ThemeIcon('symbol-function');
+  }
+}

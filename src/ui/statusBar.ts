@@ -1,0 +1,32 @@
+import * as vscode from 'vscode';
+import type { FunctionRegistry } from '../services/functionRegistry';
+
+/** "N running" in the status bar; clicking it focuses the Functions view. */
+export class RunningStatusItem implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('localServerless.running', vscode.StatusBarAlignment.Left, 50);
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly registry: FunctionRegistry) {
+    this.item.name = 'Local Serverless';
+    this.item.command = 'localServerless.functions.focus';
+    this.subscription = registry.onDidChange(() => this.update());
+    this.update();
+  }
+
+  private update(): void {
+    const functions = this.registry.functions;
+    if (functions.length === 0) {
+      this.item.hide();
+      return;
+    }
+    const running = functions.filter((f) => f.state.kind === 'running').length;
+    this.item.text = `$(server-process) ${running} running`;
+    this.item.tooltip = `Local Serverless: ${running} of ${functions.length} function(s) running. Click to show them.`;
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

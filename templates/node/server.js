@@ -1,0 +1,56 @@
+'use strict';
+// Serves handler.js over HTTP on $PORT: JSON in, JSON out. Edit handler.js, not this file.
+// SIGHUP reloads the handler without restarting the process (Local Serverless sends it after syncing files).
+const http = require('node:http');
+const path = require('node:path');
+
+const port = Number(process.env.PORT || {{port}});
+let handler = loadHandler();
+
+function loadHandler() {
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(__dirname + path.sep) && key !== __filename && !key.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[key];
+  }
+  return require('./handler').handler;
+}
+
+function send(res, status, value) {
+  const body = JSON.stringify(value === undefined ? null : value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const server = http.createServer(async (req, res) => {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  let event;
+  try {
+    event = raw.trim() ? JSON.parse(raw) : {};
+  } catch (err) {
+    return send(res, 400, { error: `Request body is not JSON: ${err.message}` });
+  }
+  try {
+    send(res, 200, await handler(event, { method: req.method, path: req.url, headers: req.headers }));
+  } catch (err) {
+    console.error(err);
+    send(res, 500, { error: String((err && err.message) || err) });
+  }
+});
+server.keepAliveTimeout = 65_000;
+server.listen(port, () => console.log(`{{name}} listening on port ${port}`));
+
+process.on('SIGHUP', () => {
+  try {
+    handler = loadHandler();
+    console.log('{{name}} reloaded handler');
+  } catch (err) {
+    console.error('{{name}} reload failed, keeping the previous handler:', err);
+  }
+});
+// Exit promptly so stops and rebuilds never wait for Docker's 10 s kill timeout.
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 1000).unref();
+});

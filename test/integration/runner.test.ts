@@ -1,0 +1,91 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
+import { imageTag, LABEL_FUNCTION, LABEL_WORKSPACE } from '../../src/core/names';
+import { isPortFree } from '../../src/core/ports';
+import type { DockerEngine } from '../../src/engine/dockerEngine';
+import { FunctionRunner } from '../../src/services/functionRunner';
+import { realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+
+async function invoke(url: string, body: unknown) {
+  return sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, JSON.stringify(body), 5));
+}
+
+describe('function runner against the real Docker engine', () => {
+  let engine: DockerEngine;
+  let ws: Awaited<ReturnType<typeof tempWorkspace>>;
+
+  before(async () => {
+    engine = realEngine();
+    await engine.ping();
+    ws = await tempWorkspace();
+  });
+  after(async () => {
+    await ws.cleanup(engine);
+  });
+
+  test('a scaffolded Node function builds, runs on 127.0.0.1, answers, logs, and stops leaving nothing behind', async () => {
+    const spec = await scaffold(ws.root, 'node', 'greeter');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out);
+
+    const url = await runner.buildAndRun();
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(runner.state.kind, 'running');
+    assert.match(out.text, /\[build\] Step \d+\/\d+ : FROM node:20-bookworm-slim/, 'build output is in the channel, marked');
+
+    const result = await invoke(url, { name: 'Ada' });
+    assert.equal(result.status, 200);
+    assert.deepEqual(result.json, { message: 'Hello, Ada!', from: 'greeter' });
+    await out.waitFor(/greeter: POST \//); // a log line the handler printed
+
+    const [container] = await engine.list({ [LABEL_WORKSPACE]: ws.wsId, [LABEL_FUNCTION]: 'greeter' });
+    assert.ok(container.running);
+    const info = await engine.inspect(container.id);
+    assert.equal(info?.hostPort, Number(new URL(url).port));
+
+    await runner.stop();
+    assert.equal(runner.state.kind, 'stopped');
+    assert.deepEqual(await engine.list({ [LABEL_WORKSPACE]: ws.wsId, [LABEL_FUNCTION]: 'greeter' }), [], 'no container left');
+    assert.equal(await isPortFree(Number(new URL(url).port)), true, 'no port left bound');
+  });
+
+  test('a failing RUN is a failed build naming the step and its output, not a success', async () => {
+    const spec = await scaffold(ws.root, 'node', 'broken');
+    await fs.writeFile(path.join(spec.folder, 'Dockerfile'), 'FROM node:20-bookworm-slim\nRUN echo "about to fail" && exit 3\nCMD ["node"]\n');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out);
+
+    await assert.rejects(runner.buildAndRun(), (error: Error) => {
+      assert.match(error.message, /Build failed at "RUN echo "about to fail" && exit 3"/);
+      assert.match(error.message, /returned a non-zero code: 3/);
+      return true;
+    });
+    assert.equal(runner.state.kind, 'failed');
+    assert.match(out.text, /\[build\] about to fail/, 'the failing step\'s output reaches the channel');
+    assert.deepEqual(await engine.list({ [LABEL_WORKSPACE]: ws.wsId, [LABEL_FUNCTION]: 'broken' }), []);
+    assert.equal(await engine.imageLabels(imageTag('broken', ws.wsId)), undefined, 'no image was tagged');
+  });
+
+  test('a failed rebuild keeps the previous container serving on the same URL', async () => {
+    const spec = await scaffold(ws.root, 'python', 'steady');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out);
+    const url = await runner.buildAndRun();
+    assert.equal((await invoke(url, { name: 'one' })).status, 200);
+
+    const dockerfile = path.join(spec.folder, 'Dockerfile');
+    const good = await fs.readFile(dockerfile, 'utf8');
+    await fs.writeFile(dockerfile, good.replace('COPY . .', 'RUN exit 7\nCOPY . .'));
+    await assert.rejects(runner.buildAndRun(), /Build failed/);
+
+    assert.equal(runner.state.kind, 'running');
+    assert.equal(runner.url, url);
+    assert.match(runner.lastError ?? '', /non-zero code: 7/);
+    assert.deepEqual((await invoke(url, { name: 'two' })).json, { message: 'Hello, two!', from: 'steady' });
+    assert.match(out.text, /previous container keeps serving/);
+    await runner.stop();
+  });
+});
