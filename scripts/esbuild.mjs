@@ -12,6 +12,8 @@ const ctx = await esbuild.context({
   target: 'node20',
   outfile: 'dist/extension.js',
   external: ['vscode'],
+  // jsonc-parser's UMD build requires its own files at run time; its ESM build bundles cleanly.
+  mainFields: ['module', 'main'],
   // ssh2 (pulled in by docker-modem) loads optional native modules inside try/catch;
   // leaving them out of the bundle makes those requires fail softly, as they do when unbuilt.
   plugins: [{

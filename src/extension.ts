@@ -18,7 +18,14 @@ import { RunningStatusItem } from './ui/statusBar';
 let registry: FunctionRegistry | undefined;
 
 /** Composition root: builds the objects, wires them, and hands every disposable to VS Code. */
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What activate returns: used by the extension-host tests to read the view and timings. */
+export interface LocalServerlessApi {
+  activationMs: number;
+  registry: FunctionRegistry;
+  tree: FunctionsTreeProvider;
+}
+
+export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Local Serverless', { log: true });
   const endpoint = resolveEndpoint(defaultEndpointInputs(vscode.workspace.getConfiguration('localServerless').get<string>('dockerHost')));
@@ -50,9 +57,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     registerCommand('localServerless.retryConnection', () => registry?.connect(), log),
   );
 
-  await discovery.refresh();
+  // Discovery and the engine check run after activation returns: neither should delay VS Code.
+  void discovery.refresh();
   void registry.connect().then((status) => log.info(`Docker engine at ${engine.endpoint}: ${status.kind}`));
-  log.info(`activated in ${(performance.now() - started).toFixed(0)} ms (workspace id ${wsId})`);
+  const activationMs = performance.now() - started;
+  log.info(`activated in ${activationMs.toFixed(0)} ms (workspace id ${wsId})`);
+  return { activationMs, registry, tree };
 }
 
 /** Removes this workspace's containers when VS Code closes: nothing is left running. */

@@ -7,8 +7,8 @@ export interface BuildRequest {
   /** Files of the context, relative to contextDir, already filtered by .dockerignore. */
   files: string[];
   dockerfile: string;
+  /** The tag carries the workspace id, so Clean Up finds a workspace's images without labels (a LABEL step costs a container per build). */
   tag: string;
-  labels: Record<string, string>;
 }
 
 /** What to run: plain data, checked by unit tests and executed by the engine adapter. */
@@ -34,7 +34,6 @@ export function planBuild(spec: FunctionSpec, wsId: string, files: string[]): Bu
     files,
     dockerfile: 'Dockerfile',
     tag: imageTag(spec.name, wsId),
-    labels: functionLabels(spec, wsId),
   };
 }
 

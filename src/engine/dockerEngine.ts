@@ -36,7 +36,6 @@ export class DockerEngine implements ContainerEngine {
       stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
         t: request.tag,
         dockerfile: request.dockerfile,
-        labels: request.labels,
         rm: true,
         forcerm: true,
         abortSignal: signal,

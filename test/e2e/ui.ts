@@ -1,0 +1,85 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+
+/** Small, readable steps a person takes in the VS Code workbench, for the end-to-end tests. */
+export class Workbench {
+  private shotIndex = 0;
+
+  constructor(readonly page: Page, private readonly shotsDir: string) {
+    fs.mkdirSync(shotsDir, { recursive: true });
+  }
+
+  async ready(): Promise<void> {
+    await this.page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 90_000 });
+    await this.page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90_000 });
+  }
+
+  async screenshot(name: string): Promise<string> {
+    const file = path.join(this.shotsDir, `${String(++this.shotIndex).padStart(2, '0')}-${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** F1, type the command's title, Enter. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`>${title}`);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Clicks the quick pick row that shows `text`. */
+  async pick(text: string | RegExp): Promise<void> {
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    await row.click();
+  }
+
+  async typeIntoInputBox(text: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(text);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Opens a workspace file through Quick Open (Ctrl+P), as a person would. */
+  async openFile(relativePath: string): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(relativePath);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(relativePath) }).first().waitFor({ timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.tabs-container .tab.active', { hasText: path.basename(relativePath) }).waitFor({ timeout: 10_000 });
+  }
+
+  treeRow(text: string | RegExp) {
+    return this.page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
+  }
+
+  /** Waits until some editor (or the Output panel) shows `needle`; returns the text it found. */
+  async waitForEditorText(needle: string | RegExp, scope = '.monaco-editor .view-lines', timeoutMs = 30_000): Promise<string> {
+    const source = typeof needle === 'string' ? needle : needle.source;
+    const isRegex = typeof needle !== 'string';
+    const handle = await this.page.waitForFunction(({ scope, source, isRegex }) => {
+      // Runs in the page; typed loosely so the project needs no DOM typings.
+      const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ innerText: string }> } }).document;
+      for (const el of Array.from(doc.querySelectorAll(scope))) {
+        // Monaco renders spaces as U+00A0.
+        const text = el.innerText.replace(/\u00a0/g, ' ');
+        if (isRegex ? new RegExp(source).test(text) : text.includes(source)) return text;
+      }
+      return undefined;
+    }, { scope, source, isRegex }, { timeout: timeoutMs });
+    return (await handle.jsonValue()) as string;
+  }
+
+  async outputPanelText(needle: string | RegExp, timeoutMs = 30_000): Promise<string> {
+    return this.waitForEditorText(needle, '.part.panel .monaco-editor .view-lines', timeoutMs);
+  }
+}

@@ -1,0 +1,115 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { LABEL_WORKSPACE, workspaceId } from '../../src/core/names';
+import { ARTIFACTS, copyExamples, launchChromium, startCodeServer, type CodeServer } from '../harness/codeServer';
+import { Workbench } from './ui';
+
+/** This workspace's containers, asked of the real engine through the docker CLI. */
+function containersOf(workspace: string): string[] {
+  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL_WORKSPACE}=${workspaceId(workspace)}`], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean);
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('walking skeleton in a real VS Code (code-server) against the real Docker engine', () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let ui: Workbench;
+  let workspace: string;
+
+  before(async () => {
+    const vsix = process.env.LOCAL_SERVERLESS_VSIX;
+    assert.ok(vsix && fs.existsSync(vsix), 'LOCAL_SERVERLESS_VSIX names the packaged extension (npm test packages it)');
+    workspace = copyExamples();
+    server = await startCodeServer({ vsix });
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+    ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots'));
+    await page.goto(`${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
+    await ui.ready();
+  });
+
+  after(async () => {
+    if (ui) await ui.screenshot('final').catch(() => undefined);
+    await browser?.close();
+    await server?.stop();
+    for (const id of workspace ? containersOf(workspace) : []) execFileSync('docker', ['rm', '-f', id]);
+  });
+
+  test('the activity bar holds Local Serverless with a Functions view listing the examples', async () => {
+    await ui.page.locator('.activitybar [aria-label^="Local Serverless"]').first().click();
+    await ui.treeRow('hello-node').waitFor({ timeout: 30_000 });
+    await ui.treeRow('hello-python').waitFor({ timeout: 10_000 });
+    assert.match(await ui.treeRow('hello-node').innerText(), /Node\.js · not built/);
+    await ui.screenshot('functions-view');
+  });
+
+  test('Build and Run in the editor title builds and starts the function shown in the editor', async () => {
+    await ui.openFile('hello-node/handler.js');
+    const button = ui.page.locator('.editor-actions [aria-label^="Build and Run"]').first();
+    await button.waitFor({ timeout: 10_000 });
+    await ui.screenshot('handler-open');
+    await button.click();
+    await ui.treeRow(/hello-node.*running at http:\/\/127\.0\.0\.1:\d+/).waitFor({ timeout: 90_000 });
+    const build = await ui.outputPanelText('running at http://127.0.0.1:');
+    assert.match(build, /\[build\] Successfully tagged local-serverless\/hello-node-/, 'build output is in the function\'s channel, marked');
+    await ui.screenshot('running');
+  });
+
+  test('Invoke Function from the palette with the saved event shows the reply beside the editor and logs in Output', async () => {
+    await ui.runCommand('Local Serverless: Invoke Function');
+    await ui.pick('hello-node');
+    await ui.pick('events/hello.json');
+    const reply = await ui.waitForEditorText('"message": "Hello, Local Serverless!"');
+    assert.match(reply, /\/\/ 200 OK in [\d.]+ ms/);
+    const output = await ui.outputPanelText('hello-node: POST /');
+    assert.match(output, /invoke POST \/ → 200 in [\d.]+ ms/);
+    await ui.screenshot('invoked');
+  });
+
+  test('New Function from the view title writes a function and opens its handler', async () => {
+    await ui.page.locator('.pane-header [aria-label^="New Function"], .title-actions [aria-label^="New Function"]').first().click();
+    await ui.typeIntoInputBox('made-in-e2e');
+    await ui.pick('Node.js 20');
+    const folder = path.join(workspace, 'made-in-e2e');
+    await until('the handler to be written', () => fs.existsSync(path.join(folder, 'handler.js')));
+    await ui.page.locator('.breadcrumbs-control', { hasText: 'made-in-e2e' }).first().waitFor({ timeout: 15_000 });
+    for (const file of ['handler.js', 'server.js', 'Dockerfile', '.dockerignore', 'package.json', 'events/hello.json']) {
+      assert.ok(fs.existsSync(path.join(workspace, 'made-in-e2e', file)), `${file} written`);
+    }
+    await ui.treeRow('made-in-e2e').waitFor({ timeout: 10_000 });
+    await ui.screenshot('new-function');
+  });
+
+  test('Stop Function stops and removes the container', async () => {
+    await ui.runCommand('Local Serverless: Stop Function');
+    await ui.pick('hello-node');
+    await ui.treeRow(/hello-node.*stopped/).waitFor({ timeout: 20_000 });
+    assert.deepEqual(containersOf(workspace), []);
+    await ui.screenshot('stopped');
+  });
+
+  test('nothing is left running when the extension host shuts down', async () => {
+    await ui.treeRow('hello-python').click();
+    await ui.runCommand('Local Serverless: Build and Run');
+    await ui.pick('hello-python');
+    await ui.treeRow(/hello-python.*running at/).waitFor({ timeout: 90_000 });
+    assert.equal(containersOf(workspace).length, 1);
+    // Reloading the window shuts the extension host down as closing VS Code does.
+    await ui.runCommand('Developer: Reload Window');
+    await until('the containers to be removed', () => containersOf(workspace).length === 0, 20_000).catch(() => undefined);
+    assert.deepEqual(containersOf(workspace), []);
+    await ui.ready();
+  });
+});

@@ -1,0 +1,97 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { LocalServerlessApi } from '../../src/extension';
+// Types only: the nodes come from the bundled extension, whose classes differ from out/src's.
+import type { FunctionNode, TreeNode } from '../../src/ui/functionsTree';
+
+const EXTENSION_ID = 'local-serverless.local-serverless';
+
+async function api(): Promise<LocalServerlessApi> {
+  const extension = vscode.extensions.getExtension<LocalServerlessApi>(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is installed`);
+  return extension.activate();
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function functionNodes(tree: LocalServerlessApi['tree']): Promise<FunctionNode[]> {
+  return ((await tree.getChildren()) as TreeNode[]).filter((n): n is FunctionNode => n.kind === 'function');
+}
+
+const workspaceRoot = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+
+describe('Local Serverless in a real VS Code', () => {
+  it('activates in the examples workspace and reports its activation time', async () => {
+    const { activationMs } = await api();
+    console.log(`    activation took ${activationMs.toFixed(0)} ms`);
+    assert.ok(activationMs > 0);
+  });
+
+  it('registers every command of its manifest', async () => {
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: Array<{ command: string }> } };
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const missing = manifest.contributes.commands.map((c) => c.command).filter((c) => !registered.has(c));
+    assert.deepEqual(missing, []);
+  });
+
+  it('lists the example functions in the Functions view with runtime and state', async () => {
+    const { tree } = await api();
+    const nodes = await until('both example functions', async () => {
+      const found = await functionNodes(tree);
+      return found.length >= 2 ? found : undefined;
+    });
+    const items = nodes.map((n) => tree.getTreeItem(n));
+    const byName = new Map(items.map((i) => [i.label, i]));
+    assert.match(String(byName.get('hello-node')?.description), /^Node\.js · /);
+    assert.match(String(byName.get('hello-python')?.description), /^Python · /);
+    assert.match(String(byName.get('hello-node')?.contextValue), /^function\.(notBuilt|stopped|running|exited)$/);
+    const events = await tree.getChildren(nodes.find((n) => n.runner.spec.name === 'hello-node'));
+    assert.deepEqual(events.map((e) => tree.getTreeItem(e).label), ['hello']);
+  });
+
+  it('New Function writes a complete Node.js function and opens its handler', async () => {
+    const { tree } = await api();
+    const folder = await vscode.commands.executeCommand<string>('localServerless.newFunction', 'ext-made', 'node');
+    assert.equal(folder, path.join(workspaceRoot(), 'ext-made'));
+    for (const file of ['handler.js', 'server.js', 'Dockerfile', '.dockerignore', 'package.json', 'fn.json', 'events/hello.json']) {
+      assert.ok(fs.existsSync(path.join(folder, file)), `${file} written`);
+    }
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, path.join(folder, 'handler.js'));
+    await until('the new function in the tree', async () => (await functionNodes(tree)).find((n) => n.runner.spec.name === 'ext-made'));
+  });
+
+  it('New Function refuses a name that escapes the workspace and writes nothing', async () => {
+    const before = fs.readdirSync(path.dirname(workspaceRoot()));
+    const result = await vscode.commands.executeCommand('localServerless.newFunction', '../escaped', 'node');
+    assert.equal(result, undefined);
+    assert.deepEqual(fs.readdirSync(path.dirname(workspaceRoot())), before);
+  });
+
+  it('Build and Run from a handler file starts the function, Invoke answers beside the editor, Stop removes it', async () => {
+    const { registry } = await api();
+    const handler = vscode.Uri.file(path.join(workspaceRoot(), 'hello-node', 'handler.js'));
+    await vscode.window.showTextDocument(handler);
+    const url = await vscode.commands.executeCommand<string>('localServerless.buildAndRun', handler);
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(registry.get('hello-node')?.state.kind, 'running');
+
+    const status = await vscode.commands.executeCommand<number>('localServerless.invoke', handler, '{"name":"extension host"}');
+    assert.equal(status, 200);
+    const result = await until('the result editor', () => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'local-serverless-result'));
+    assert.match(result.document.getText(), /"message": "Hello, extension host!"/);
+    assert.match(result.document.getText(), /^\/\/ 200 OK in [\d.]+ ms/m);
+
+    await vscode.commands.executeCommand('localServerless.stop', handler);
+    assert.equal(registry.get('hello-node')?.state.kind, 'stopped');
+  });
+});
