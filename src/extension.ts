@@ -3,9 +3,11 @@ import * as vscode from 'vscode';
 import { workspaceId } from './core/names';
 import { DockerEngine } from './engine/dockerEngine';
 import { defaultEndpointInputs, resolveEndpoint } from './engine/endpoint';
+import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
+import { AutoReloadSettings } from './ui/autoReloadSettings';
 import { registerCommand } from './ui/commandRunner';
-import { buildAndRun, copyUrl, showLogs, stop } from './ui/commands/functionCommands';
+import { buildAndRun, copyUrl, setAutoReload, showLogs, stop } from './ui/commands/functionCommands';
 import { invoke } from './ui/commands/invoke';
 import { newFunction } from './ui/commands/newFunction';
 import { FunctionDiscovery } from './ui/discovery';
@@ -23,6 +25,7 @@ export interface LocalServerlessApi {
   activationMs: number;
   registry: FunctionRegistry;
   tree: FunctionsTreeProvider;
+  autoReload: AutoReload;
 }
 
 export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
@@ -35,7 +38,13 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   const channels = new FunctionOutputChannels();
   registry = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message));
   const discovery = new FunctionDiscovery(registry, log);
-  const tree = new FunctionsTreeProvider(registry);
+  const autoReloadSettings = new AutoReloadSettings(context.workspaceState);
+  const autoReload = new AutoReload(registry, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message));
+  const tree = new FunctionsTreeProvider(registry, (name) => autoReloadSettings.isEnabled(name));
+  const onAutoReloadSetting = autoReloadSettings.onDidChange(() => {
+    autoReload.reconcile();
+    tree.refresh();
+  });
   const treeView = vscode.window.createTreeView('localServerless.functions', { treeDataProvider: tree, showCollapseAll: true });
   const results = new InvokeResultView();
   const templatesRoot = path.join(context.extensionPath, 'templates');
@@ -44,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   });
 
   context.subscriptions.push(
-    log, engine, channels, registry, discovery, tree, treeView, results, engineState,
+    log, engine, channels, registry, autoReloadSettings, autoReload, onAutoReloadSetting, discovery, tree, treeView, results, engineState,
     new EditorContext(registry),
     new RunningStatusItem(registry),
     registerCommand('localServerless.newFunction', newFunction(templatesRoot, discovery), log),
@@ -53,6 +62,8 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
     registerCommand('localServerless.stop', stop(registry), log),
     registerCommand('localServerless.showLogs', showLogs(registry, channels), log),
     registerCommand('localServerless.copyUrl', copyUrl(registry), log),
+    registerCommand('localServerless.enableAutoReload', setAutoReload(registry, autoReloadSettings, true), log),
+    registerCommand('localServerless.disableAutoReload', setAutoReload(registry, autoReloadSettings, false), log),
     registerCommand('localServerless.refresh', () => discovery.refresh(), log),
     registerCommand('localServerless.retryConnection', () => registry?.connect(), log),
   );
@@ -62,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   void registry.connect().then((status) => log.info(`Docker engine at ${engine.endpoint}: ${status.kind}`));
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(0)} ms (workspace id ${wsId})`);
-  return { activationMs, registry, tree };
+  return { activationMs, registry, tree, autoReload };
 }
 
 /** Removes this workspace's containers when VS Code closes: nothing is left running. */

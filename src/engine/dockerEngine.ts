@@ -65,8 +65,14 @@ export class DockerEngine implements ContainerEngine {
     return container.id;
   }
 
-  async attach(containerId: string, signal: AbortSignal): Promise<AsyncIterable<LogChunk>> {
-    const stream = (await this.call(() => this.docker.getContainer(containerId).attach({ stream: true, stdout: true, stderr: true, logs: true, abortSignal: signal } as object)) as NodeJS.ReadableStream);
+  async attach(containerId: string, signal: AbortSignal, sinceUnixSeconds?: number): Promise<AsyncIterable<LogChunk>> {
+    const container = this.docker.getContainer(containerId);
+    // Attach (before start) misses nothing; after a restart, follow the log from the restart on instead,
+    // since attaching with history would replay everything the container ever printed.
+    const open = (): Promise<unknown> => sinceUnixSeconds === undefined
+      ? container.attach({ stream: true, stdout: true, stderr: true, logs: false, abortSignal: signal } as object)
+      : container.logs({ follow: true, stdout: true, stderr: true, since: sinceUnixSeconds, abortSignal: signal } as object);
+    const stream = (await this.call(open)) as NodeJS.ReadableStream;
     signal.addEventListener('abort', () => (stream as unknown as { destroy?: () => void }).destroy?.(), { once: true });
     return demuxDockerStream(stream);
   }
@@ -134,10 +140,10 @@ export class DockerEngine implements ContainerEngine {
     signal.addEventListener('abort', () => (stream as unknown as { destroy?: () => void }).destroy?.(), { once: true });
     try {
       for await (const line of jsonLines(stream)) {
-        const event = line as { id?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+        const event = line as { id?: string; time?: number; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
         const attributes = event.Actor?.Attributes ?? {};
         const exitCode = attributes.exitCode !== undefined ? Number(attributes.exitCode) : undefined;
-        yield { containerId: event.Actor?.ID ?? event.id ?? '', action: event.Action ?? '', labels: attributes, exitCode };
+        yield { containerId: event.Actor?.ID ?? event.id ?? '', action: event.Action ?? '', labels: attributes, exitCode, time: event.time };
       }
     } catch (error) {
       if (signal.aborted) return;

@@ -9,8 +9,8 @@ export interface ContainerEngine {
   /** Builds an image, streaming output. Throws BuildFailedError on a failed step, CancelledError on abort. */
   build(request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void>;
   create(request: RunRequest): Promise<string>;
-  /** Output of the container from its start (and, with `logs`, what it printed before), until it stops or `signal` aborts. */
-  attach(containerId: string, signal: AbortSignal): Promise<AsyncIterable<LogChunk>>;
+  /** Output the container prints from now on (attach before start to miss nothing), until it stops or `signal` aborts. */
+  attach(containerId: string, signal: AbortSignal, sinceUnixSeconds?: number): Promise<AsyncIterable<LogChunk>>;
   start(containerId: string): Promise<void>;
   /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and removes; a missing container is not an error. */
   remove(containerId: string, graceSeconds?: number): Promise<void>;
@@ -49,6 +49,8 @@ export interface EngineEvent {
   action: string;
   labels: Record<string, string>;
   exitCode?: number;
+  /** Unix seconds. */
+  time?: number;
 }
 
 /** The engine did not answer: says where we looked and what to do. */

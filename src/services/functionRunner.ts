@@ -6,6 +6,7 @@ import { CancelledError, errorMessage, isCancellation, UserFacingError } from '.
 import { parseEnvFile } from '../core/fnConfig';
 import type { FunctionSpec } from '../core/functionSpec';
 import { describeRun, planBuild, planRun } from '../core/plan';
+import { planUpdate, type FileChange } from '../core/updatePlan';
 import { findFreePort, isPortFree, waitForPort } from '../core/ports';
 import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent } from '../engine/engine';
 
@@ -24,6 +25,9 @@ export type FunctionState =
   | { kind: 'stopped' }
   | { kind: 'misconfigured'; message: string };
 
+/** Image label by which a Dockerfile says SIGHUP reloads its code in place (the templates set it). */
+export const RELOAD_LABEL = 'local-serverless.reload';
+
 /** How long a new container may take to listen on its port before we call the start failed. */
 const READY_TIMEOUT_MS = 30_000;
 
@@ -36,12 +40,20 @@ export class FunctionRunner implements Disposable {
   private readonly stateEmitter = new Emitter<FunctionState>();
   readonly onDidChangeState = this.stateEmitter.event;
   private currentState: FunctionState = { kind: 'notBuilt' };
+  /** A container of ours is up and answering (also while a rebuild is under way). */
+  private serving = false;
   /** Set when the latest build failed while an older container still serves. */
   lastError: string | undefined;
   private containerId: string | undefined;
   private hostPort: number | undefined;
   /** Containers we are removing on purpose: their `die`/`destroy` events are not news. */
   private readonly removing = new Set<string>();
+  /** Containers restarted by a sync: their die/start events are expected. */
+  private readonly restarting = new Set<string>();
+  /** Where the function folder lives in the container (its WORKDIR), for syncs. */
+  private workingDir = '/';
+  /** Signal that reloads the process in place, from the image label `local-serverless.reload`. */
+  private reloadSignal: string | undefined;
   private logs: AbortController | undefined;
   private inflight: { controller: AbortController; done: Promise<unknown> } | undefined;
 
@@ -74,15 +86,24 @@ export class FunctionRunner implements Disposable {
    */
   buildAndRun(signal?: AbortSignal): Promise<string> {
     this.assertConfigured();
+    return this.exclusive(true, signal, (abort) => this.update(abort));
+  }
+
+  /**
+   * Runs one update at a time. A rebuild cancels an update still building (its build request is
+   * aborted, not left to finish); a sync waits for the update before it.
+   */
+  private exclusive<T>(cancelPrevious: boolean, signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const previous = this.inflight;
-    previous?.controller.abort();
+    if (cancelPrevious) previous?.controller.abort();
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     const done = (async () => {
       await previous?.done.catch(() => undefined);
       try {
-        return await this.update(controller.signal);
+        if (controller.signal.aborted) throw new CancelledError();
+        return await work(controller.signal);
       } finally {
         signal?.removeEventListener('abort', onOuterAbort);
         if (this.inflight?.controller === controller) this.inflight = undefined;
@@ -90,6 +111,56 @@ export class FunctionRunner implements Disposable {
     })();
     this.inflight = { controller, done };
     return done;
+  }
+
+  /**
+   * Applies a burst of saved files to the running function: copies `sync` files into the container
+   * and reloads the process, or rebuilds and replaces the container. Logs one line saying what
+   * changed, which path it took, and how long until the new code served. Never throws: a failed
+   * update leaves the last good container serving and says why.
+   */
+  async applyChanges(changes: FileChange[]): Promise<void> {
+    const plan = planUpdate(changes, this.spec);
+    if (!plan || this.spec.problems.length) return;
+    const out = this.output();
+    const what = changes.length === 1 ? changes[0].path : `${changes.length} files (${changes.slice(0, 3).map((c) => c.path).join(', ')}${changes.length > 3 ? ', …' : ''})`;
+    const started = performance.now();
+    try {
+      if (plan.kind === 'sync') {
+        const how = await this.exclusive(false, undefined, (signal) => this.sync(plan.files, signal));
+        out.appendLine(`↻ ${what} changed → sync (${how}): new code serving after ${Math.round(performance.now() - started)} ms`);
+      } else {
+        await this.buildAndRun();
+        out.appendLine(`↻ ${what} changed → rebuild (${plan.reason}): new code serving after ${Math.round(performance.now() - started)} ms`);
+      }
+      this.lastError = undefined;
+      this.setState(this.currentState);
+    } catch (error) {
+      if (isCancellation(error)) return;
+      out.appendLine(`✖ ${what} changed → ${plan.kind} failed: ${errorMessage(error)}; the last good container keeps serving`);
+      this.lastError = errorMessage(error);
+      this.setState(this.currentState);
+    }
+  }
+
+  /** Copies files into the running container and reloads its process: SIGHUP when the image says it reloads on it, else a restart. */
+  private async sync(files: string[], signal: AbortSignal): Promise<string> {
+    const id = this.containerId;
+    if (!id || this.currentState.kind !== 'running' || !this.hostPort) throw new Error('the function is not running');
+    await this.engine.copyInto(id, this.spec.folder, files, this.workingDir);
+    if (signal.aborted) throw new CancelledError();
+    if (this.reloadSignal) {
+      await this.engine.signal(id, this.reloadSignal);
+      return `${files.length} file(s) copied, reloaded by ${this.reloadSignal}`;
+    }
+    this.restarting.add(id);
+    try {
+      await this.engine.restart(id);
+      await waitForPort(this.hostPort, READY_TIMEOUT_MS, signal);
+    } finally {
+      this.restarting.delete(id);
+    }
+    return `${files.length} file(s) copied, container restarted`;
   }
 
   /** The URL of the running function, building and starting it first when it is not running. */
@@ -102,7 +173,7 @@ export class FunctionRunner implements Disposable {
 
   private async update(signal: AbortSignal): Promise<string> {
     const out = this.output();
-    const hadContainer = this.currentState.kind === 'running';
+    const hadContainer = this.serving;
     const started = performance.now();
     this.setState({ kind: 'building', step: 'build' });
     try {
@@ -113,6 +184,8 @@ export class FunctionRunner implements Disposable {
       const built = performance.now();
       out.appendLine(`[build] done in ${seconds(built - started)}`);
       if (signal.aborted) throw new CancelledError();
+      const reload = (await this.engine.imageLabels(build.tag))?.[RELOAD_LABEL];
+      this.reloadSignal = reload === 'sighup' ? 'SIGHUP' : undefined;
 
       this.setState({ kind: 'building', step: 'start' });
       const url = await this.replaceContainer(signal);
@@ -168,6 +241,7 @@ export class FunctionRunner implements Disposable {
       await this.attachLogs(id);
       await this.engine.start(id);
       await waitForPort(hostPort, READY_TIMEOUT_MS, signal, async () => (await this.engine.inspect(id))?.running ?? false);
+      this.workingDir = (await this.engine.inspect(id))?.workingDir ?? '/';
     } catch (error) {
       const info = await this.engine.inspect(id);
       if (info && !info.running) {
@@ -206,12 +280,12 @@ export class FunctionRunner implements Disposable {
   }
 
   /** Streams the container's output into the function's sink until the container goes or we detach. */
-  private async attachLogs(containerId: string): Promise<void> {
+  private async attachLogs(containerId: string, sinceUnixSeconds?: number): Promise<void> {
     this.logs?.abort();
     const controller = new AbortController();
     this.logs = controller;
     const out = this.output();
-    const chunks = await this.engine.attach(containerId, controller.signal);
+    const chunks = await this.engine.attach(containerId, controller.signal, sinceUnixSeconds);
     void (async () => {
       try {
         for await (const chunk of chunks) out.append(chunk.text);
@@ -226,10 +300,12 @@ export class FunctionRunner implements Disposable {
     if (this.containerId === info.id) return;
     this.containerId = info.id;
     this.hostPort = info.hostPort;
+    this.workingDir = (await this.engine.inspect(info.id))?.workingDir ?? '/';
+    this.reloadSignal = (await this.engine.imageLabels(info.image))?.[RELOAD_LABEL] === 'sighup' ? 'SIGHUP' : undefined;
     if (info.running && info.hostPort) {
       this.setState({ kind: 'running', url: urlFor(info.hostPort), containerId: info.id, hostPort: info.hostPort });
       this.output().appendLine(`↺ found ${this.spec.name} already running at ${urlFor(info.hostPort)} (container ${info.id.slice(0, 12)})`);
-      await this.attachLogs(info.id);
+      await this.attachLogs(info.id, Math.floor(Date.now() / 1000));
     } else {
       this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: info.id });
     }
@@ -238,6 +314,7 @@ export class FunctionRunner implements Disposable {
   /** Reacts to Docker's event stream: a container stopped or removed outside VS Code shows as such. */
   handleEvent(event: EngineEvent): void {
     if (event.containerId !== this.containerId || this.removing.has(event.containerId)) return;
+    if (event.action === 'die' && this.restarting.has(event.containerId)) return;
     if (event.action === 'die') {
       this.output().appendLine(`■ ${this.spec.name} exited with code ${event.exitCode ?? '?'}`);
       this.setState({ kind: 'exited', exitCode: event.exitCode ?? -1, containerId: event.containerId });
@@ -247,7 +324,8 @@ export class FunctionRunner implements Disposable {
       if (this.currentState.kind !== 'building') this.setState({ kind: 'stopped' });
     } else if (event.action === 'start' && this.hostPort) {
       this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: event.containerId, hostPort: this.hostPort });
-      void this.attachLogs(event.containerId).catch(() => undefined);
+      // Restarted (by a sync, or outside VS Code): follow its output again from the restart on.
+      void this.attachLogs(event.containerId, event.time ?? Math.floor(Date.now() / 1000)).catch(() => undefined);
     }
   }
 
@@ -282,6 +360,8 @@ export class FunctionRunner implements Disposable {
   }
 
   private setState(state: FunctionState): void {
+    // `building` keeps whatever container was serving before it.
+    if (state.kind !== 'building') this.serving = state.kind === 'running';
     this.currentState = state;
     this.stateEmitter.fire(state);
   }

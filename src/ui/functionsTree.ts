@@ -34,7 +34,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
   private readonly subscriptions: vscode.Disposable[] = [this.changeEmitter];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly registry: FunctionRegistry) {
+  constructor(private readonly registry: FunctionRegistry, private readonly autoReloadEnabled: (name: string) => boolean) {
     const schedule = () => {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.changeEmitter.fire(undefined), 50);
@@ -89,8 +89,11 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     item.id = `function:${spec.name}`;
     item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state, node.runner.lastError)}`;
     item.iconPath = stateIcon(state, node.runner.lastError);
-    item.contextValue = `function.${state.kind}`;
+    const autoReload = this.autoReloadEnabled(spec.name);
+    // State and toggles are encoded for `when` clauses: "function.running autoReload.on".
+    item.contextValue = `function.${state.kind} autoReload.${autoReload ? 'on' : 'off'}`;
     const tooltip = new vscode.MarkdownString(`**${spec.name}** (${RUNTIME_LABELS[spec.runtime]})\n\n${spec.folder}\n\n${describeState(state, node.runner.lastError)}`);
+    tooltip.appendMarkdown(`\n\nAuto-reload on save: ${autoReload ? 'on' : 'off'}`);
     if (node.runner.lastError) tooltip.appendMarkdown(`\n\nLast update failed: ${node.runner.lastError}`);
     item.tooltip = tooltip;
     return item;

@@ -54,7 +54,7 @@ describe('Local Serverless in a real VS Code', () => {
     const byName = new Map(items.map((i) => [i.label, i]));
     assert.match(String(byName.get('hello-node')?.description), /^Node\.js · /);
     assert.match(String(byName.get('hello-python')?.description), /^Python · /);
-    assert.match(String(byName.get('hello-node')?.contextValue), /^function\.(notBuilt|stopped|running|exited)$/);
+    assert.match(String(byName.get('hello-node')?.contextValue), /^function\.(notBuilt|stopped|running|exited) autoReload\.on$/);
     const events = await tree.getChildren(nodes.find((n) => n.runner.spec.name === 'hello-node'));
     assert.deepEqual(events.map((e) => tree.getTreeItem(e).label), ['hello']);
   });

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { AutoReloadSettings } from '../autoReloadSettings';
 import type { FunctionRegistry } from '../../services/functionRegistry';
 import type { FunctionRunner } from '../../services/functionRunner';
 import { requireTrust, toAbortSignal } from '../commandRunner';
@@ -48,5 +49,13 @@ export function copyUrl(registry: FunctionRegistry) {
     }
     await vscode.env.clipboard.writeText(url);
     vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
+  };
+}
+
+export function setAutoReload(registry: FunctionRegistry, settings: AutoReloadSettings, enabled: boolean) {
+  return async (arg?: unknown): Promise<void> => {
+    const runner = await resolveFunction(registry, arg, `Function to ${enabled ? 'enable' : 'disable'} auto-reload for`);
+    await settings.setEnabled(runner.spec.name, enabled);
+    vscode.window.setStatusBarMessage(`Auto-reload on save ${enabled ? 'enabled' : 'disabled'} for ${runner.spec.name}`, 3000);
   };
 }

@@ -1,0 +1,62 @@
+import picomatch from 'picomatch';
+
+/** What a burst of file changes asks of a running function. */
+export type UpdatePlan =
+  | { kind: 'sync'; files: string[] }
+  | { kind: 'rebuild'; reason: string };
+
+export interface FileChange {
+  /** Path relative to the function folder, with forward slashes. */
+  path: string;
+  kind: 'add' | 'change' | 'unlink';
+}
+
+/**
+ * A change to a file matching `rebuild` rebuilds; a burst whose every file matches `sync` (and still
+ * exists) is copied into the running container; anything else rebuilds, since only a rebuild is
+ * sure to carry it (DESIGN: "anything when no sync applies").
+ */
+export function planUpdate(changes: FileChange[], rules: { sync: string[]; rebuild: string[] }): UpdatePlan | undefined {
+  if (changes.length === 0) return undefined;
+  const isRebuild = picomatch(rules.rebuild.length ? rules.rebuild : ['Dockerfile'], { dot: true, basename: false });
+  const isSync = rules.sync.length ? picomatch(rules.sync, { dot: true }) : () => false;
+  const rebuildHit = changes.find((c) => isRebuild(c.path) || isRebuild(basename(c.path)));
+  if (rebuildHit) return { kind: 'rebuild', reason: `${rebuildHit.path} matches "rebuild"` };
+  const notSyncable = changes.find((c) => !isSync(c.path) || c.kind === 'unlink');
+  if (notSyncable) {
+    return { kind: 'rebuild', reason: notSyncable.kind === 'unlink' ? `${notSyncable.path} was deleted` : `${notSyncable.path} matches no "sync" rule` };
+  }
+  return { kind: 'sync', files: [...new Set(changes.map((c) => c.path))].sort() };
+}
+
+function basename(file: string): string {
+  return file.slice(file.lastIndexOf('/') + 1);
+}
+
+/**
+ * Collects file changes and hands them over once no new change has arrived for `quietMs`: a burst
+ * of saves becomes one update. Keeps the latest kind per path (a file added then changed is a change).
+ */
+export class ChangeCoalescer {
+  private pending = new Map<string, FileChange>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly quietMs: number, private readonly flush: (changes: FileChange[]) => void) {}
+
+  add(change: FileChange): void {
+    const previous = this.pending.get(change.path);
+    // add + change stays an add; add + unlink is nothing to carry but still a change of the tree.
+    this.pending.set(change.path, previous?.kind === 'add' && change.kind === 'change' ? previous : change);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      const changes = [...this.pending.values()];
+      this.pending = new Map();
+      this.flush(changes);
+    }, this.quietMs);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.pending.clear();
+  }
+}

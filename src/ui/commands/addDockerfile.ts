@@ -1,0 +1,83 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { detectProject, renderDockerfile } from '../../core/detectRuntime';
+import { CancelledError, UserFacingError } from '../../core/errors';
+import { planWrites } from '../../core/scaffold';
+import type { FunctionDiscovery } from '../discovery';
+
+const RUNTIME_LABELS = { node: 'Node.js', python: 'Python' } as const;
+
+/**
+ * Add Dockerfile: turns an existing folder of Node.js or Python code into a function by writing a
+ * `Dockerfile` and `.dockerignore` for it. The folder comes from the explorer's context menu (a
+ * folder's Uri, or a file's, whose folder is used), else from a folder picker. Never overwrites a
+ * different file without asking (identical files are skipped silently); opens the Dockerfile.
+ */
+export function addDockerfile(discovery: FunctionDiscovery) {
+  return async (arg?: unknown): Promise<string | undefined> => {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) throw new UserFacingError('Open a folder first: Add Dockerfile works on folders inside the workspace.');
+    const folderUri = await folderFromArg(arg) ?? await pickFolder(folders[0].uri);
+    const workspaceFolder = vscode.workspace.getWorkspaceFolder(folderUri);
+    if (!workspaceFolder) {
+      throw new UserFacingError(`${folderUri.fsPath} is outside the workspace: pick a folder inside ${folders.map((f) => f.name).join(', ')}, or add it to the workspace first (File › Add Folder to Workspace).`);
+    }
+    const folder = folderUri.fsPath;
+    const shown = path.relative(workspaceFolder.uri.fsPath, folder) ? vscode.workspace.asRelativePath(folderUri) : workspaceFolder.name;
+
+    const project = await detectProject(folder);
+    if (!project) {
+      throw new UserFacingError(
+        `No Node.js or Python project found in ${shown}: there is no package.json (with a "node <file>" start script, a "main", or an index.js, server.js or app.js), requirements.txt, app.py or main.py. Open a folder that has one, or use "Local Serverless: New Function" to start a function from a template.`,
+      );
+    }
+
+    const files = await planWrites(folder, renderDockerfile(project));
+    const conflicts = files.filter((f) => f.action === 'conflict');
+    let toWrite = files.filter((f) => f.action === 'create');
+    if (conflicts.length) {
+      const replace = 'Replace';
+      const keep = 'Keep Existing';
+      const answer = await vscode.window.showWarningMessage(
+        `${shown} already has ${conflicts.map((c) => c.relativePath).join(' and ')} with other content. Replace with the generated ${RUNTIME_LABELS[project.runtime]} version?`,
+        { modal: true, detail: '"Keep Existing" leaves those files as they are and writes only the missing ones.' },
+        replace,
+        keep,
+      );
+      if (!answer) throw new CancelledError();
+      if (answer === replace) toWrite = [...toWrite, ...conflicts];
+    }
+    for (const file of toWrite) {
+      await vscode.workspace.fs.writeFile(vscode.Uri.file(path.join(folder, file.relativePath)), new TextEncoder().encode(file.content));
+    }
+    await discovery.refresh();
+    await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, 'Dockerfile')));
+    const wroteDockerfile = toWrite.some((f) => f.relativePath === 'Dockerfile');
+    void vscode.window.showInformationMessage(wroteDockerfile
+      ? `Added a ${RUNTIME_LABELS[project.runtime]} Dockerfile to ${shown}: it is now a function in the Functions view.`
+      : `${shown} keeps its existing Dockerfile: it is a function in the Functions view.`);
+    return folder;
+  };
+}
+
+/** The folder named by a command argument: a folder's Uri, a file's Uri (its folder), or a path. */
+async function folderFromArg(arg: unknown): Promise<vscode.Uri | undefined> {
+  const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' && arg ? vscode.Uri.file(arg) : undefined;
+  if (!uri) return undefined;
+  const stat = await Promise.resolve(vscode.workspace.fs.stat(uri)).catch(() => undefined);
+  if (!stat) throw new UserFacingError(`${uri.fsPath} does not exist.`);
+  return stat.type & vscode.FileType.Directory ? uri : vscode.Uri.joinPath(uri, '..');
+}
+
+async function pickFolder(defaultUri: vscode.Uri): Promise<vscode.Uri> {
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    defaultUri,
+    title: 'Add Dockerfile: folder of Node.js or Python code',
+    openLabel: 'Add Dockerfile',
+  });
+  if (!picked?.length) throw new CancelledError();
+  return picked[0];
+}

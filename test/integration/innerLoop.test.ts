@@ -1,0 +1,111 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
+import type { DockerEngine } from '../../src/engine/dockerEngine';
+import { AutoReload } from '../../src/services/autoReload';
+import { FunctionRegistry } from '../../src/services/functionRegistry';
+import { realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+
+/** Invokes until the reply satisfies `accept` (bounded: at most `timeoutMs`, one request per 20 ms). */
+async function untilReply(url: string, accept: (body: string) => boolean, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      last = (await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"name":"loop"}', 2))).body;
+      if (accept(last)) return last;
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no accepted reply within ${timeoutMs} ms; last: ${last}`);
+}
+
+const updates = (text: string) => text.split('\n').filter((l) => /^↻ .* changed → (sync|rebuild)/.test(l));
+
+describe('the inner loop against the real Docker engine', () => {
+  let engine: DockerEngine;
+  let ws: Awaited<ReturnType<typeof tempWorkspace>>;
+  let registry: FunctionRegistry;
+  let autoReload: AutoReload;
+  const sinks = new Map<string, RecordingSink>();
+  const sink = (name: string) => sinks.get(name) ?? sinks.set(name, new RecordingSink()).get(name)!;
+
+  before(async () => {
+    engine = realEngine();
+    ws = await tempWorkspace();
+    registry = new FunctionRegistry(engine, ws.wsId, sink);
+    autoReload = new AutoReload(registry, () => true);
+    registry.setSpecs([await scaffold(ws.root, 'node', 'loop-node'), await scaffold(ws.root, 'python', 'loop-py')]);
+    await registry.connect();
+  });
+  after(async () => {
+    autoReload.dispose();
+    await registry.disposeAsync();
+    await ws.cleanup(engine);
+  });
+
+  for (const [name, handlerFile, edit] of [
+    ['loop-node', 'handler.js', (s: string) => s.replace('Hello, ', 'Synced, ')],
+    ['loop-py', 'handler.py', (s: string) => s.replace('Hello, ', 'Synced, ')],
+  ] as const) {
+    test(`${name}: saving the handler syncs it into the running container without a rebuild`, async () => {
+      const runner = registry.get(name)!;
+      const url = await runner.buildAndRun();
+      const containerBefore = runner.state.kind === 'running' ? runner.state.containerId : '';
+      await autoReload.ready(name);
+      const file = path.join(runner.spec.folder, handlerFile);
+      await fs.writeFile(file, edit(await fs.readFile(file, 'utf8')));
+      assert.match(await untilReply(url, (b) => b.includes('Synced, loop!')), /Synced, loop!/);
+      await sink(name).waitFor(/↻ .* changed → sync \(1 file\(s\) copied, reloaded by SIGHUP\)/);
+      assert.equal(runner.state.kind === 'running' && runner.state.containerId, containerBefore, 'same container: no rebuild');
+      assert.doesNotMatch(sink(name).text.split('reloaded by SIGHUP')[1] ?? '', /\[build\]/, 'no build after the sync');
+    });
+  }
+
+  test('editing package.json rebuilds and replaces the container on the same URL', async () => {
+    const runner = registry.get('loop-node')!;
+    const url = runner.url!;
+    const containerBefore = runner.state.kind === 'running' ? runner.state.containerId : '';
+    const handler = path.join(runner.spec.folder, 'handler.js');
+    // The rebuilt image must carry the new handler too: change both, package.json decides the path.
+    await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace('Synced, ', 'Rebuilt, '));
+    const pkg = path.join(runner.spec.folder, 'package.json');
+    await fs.writeFile(pkg, (await fs.readFile(pkg, 'utf8')).replace('"version": "1.0.0"', '"version": "1.0.1"'));
+    await untilReply(url, (b) => b.includes('Rebuilt, loop!'), 30_000);
+    await sink('loop-node').waitFor(/↻ .* changed → rebuild \(package\.json matches "rebuild"\)/, 30_000);
+    assert.equal(runner.url, url, 'the URL survives the rebuild');
+    assert.notEqual(runner.state.kind === 'running' && runner.state.containerId, containerBefore);
+  });
+
+  test('a burst of 200 saves in 2 s gives at most 2 updates, and the last save is what serves', async () => {
+    const runner = registry.get('loop-py')!;
+    const url = runner.url!;
+    const file = path.join(runner.spec.folder, 'handler.py');
+    const original = await fs.readFile(file, 'utf8');
+    const before = updates(sink('loop-py').text).length;
+    for (let i = 1; i <= 200; i++) {
+      await fs.writeFile(file, original.replace(/"message": f"[^,]*, /, `"message": f"Burst ${i}, `));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await untilReply(url, (b) => b.includes('Burst 200, loop!'));
+    await new Promise((r) => setTimeout(r, 500)); // any straggling update would have started by now
+    const count = updates(sink('loop-py').text).length - before;
+    assert.ok(count >= 1 && count <= 2, `expected 1 or 2 updates, got ${count}`);
+  });
+
+  test('a breaking Dockerfile edit keeps the old container answering and says why', async () => {
+    const runner = registry.get('loop-node')!;
+    const url = runner.url!;
+    const dockerfile = path.join(runner.spec.folder, 'Dockerfile');
+    const good = await fs.readFile(dockerfile, 'utf8');
+    await fs.writeFile(dockerfile, good.replace('COPY . .', 'RUN exit 9\nCOPY . .'));
+    await sink('loop-node').waitFor(/✖ Dockerfile changed → rebuild failed: .*non-zero code: 9.*the last good container keeps serving/, 30_000);
+    assert.equal(runner.state.kind, 'running');
+    assert.match(await untilReply(url, () => true), /Rebuilt, loop!/);
+    await fs.writeFile(dockerfile, good);
+  });
+});
