@@ -1,5 +1,6 @@
 // Bundles the extension into one file so the VSIX works with nothing else installed.
 import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -28,6 +29,8 @@ const ctx = await esbuild.context({
   metafile: true,
   logLevel: 'warning',
 });
+// dockerode's BuildKit session loads auth.proto from `<its dir>/proto` at run time; in the bundle that dir is dist/.
+fs.cpSync('node_modules/dockerode/lib/proto', 'dist/proto', { recursive: true });
 if (watch) {
   await ctx.watch();
 } else {

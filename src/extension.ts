@@ -7,7 +7,10 @@ import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
 import { AutoReloadSettings } from './ui/autoReloadSettings';
 import { registerCommand } from './ui/commandRunner';
-import { buildAndRun, copyUrl, setAutoReload, showLogs, stop } from './ui/commands/functionCommands';
+import { addDockerfile } from './ui/commands/addDockerfile';
+import { buildAndRun, cleanUp, copyUrl, setAutoReload, showLogs, stop } from './ui/commands/functionCommands';
+import { saveEvent } from './ui/commands/saveEvent';
+import { HandlerCodeLensProvider } from './ui/codeLens';
 import { invoke } from './ui/commands/invoke';
 import { newFunction } from './ui/commands/newFunction';
 import { FunctionDiscovery } from './ui/discovery';
@@ -48,15 +51,24 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   const treeView = vscode.window.createTreeView('localServerless.functions', { treeDataProvider: tree, showCollapseAll: true });
   const results = new InvokeResultView();
   const templatesRoot = path.join(context.extensionPath, 'templates');
+  const codeLenses = new HandlerCodeLensProvider(registry);
+  const onEngineSetting = vscode.workspace.onDidChangeConfiguration((e) => {
+    if (!e.affectsConfiguration('localServerless.dockerHost')) return;
+    engine.connectTo(resolveEndpoint(defaultEndpointInputs(vscode.workspace.getConfiguration('localServerless').get<string>('dockerHost'))));
+    void registry?.connect();
+  });
   const engineState = registry.onDidChange(() => {
     void vscode.commands.executeCommand('setContext', 'localServerless.engineUnreachable', registry?.engineStatus.kind === 'unavailable');
   });
 
   context.subscriptions.push(
     log, engine, channels, registry, autoReloadSettings, autoReload, onAutoReloadSetting, discovery, tree, treeView, results, engineState,
+    codeLenses, onEngineSetting,
+    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'javascript' }, { scheme: 'file', language: 'typescript' }, { scheme: 'file', language: 'python' }], codeLenses),
     new EditorContext(registry),
     new RunningStatusItem(registry),
     registerCommand('localServerless.newFunction', newFunction(templatesRoot, discovery), log),
+    registerCommand('localServerless.addDockerfile', addDockerfile(discovery), log),
     registerCommand('localServerless.buildAndRun', buildAndRun(registry, channels), log),
     registerCommand('localServerless.invoke', invoke(registry, channels, results, context.workspaceState), log),
     registerCommand('localServerless.stop', stop(registry), log),
@@ -64,6 +76,8 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
     registerCommand('localServerless.copyUrl', copyUrl(registry), log),
     registerCommand('localServerless.enableAutoReload', setAutoReload(registry, autoReloadSettings, true), log),
     registerCommand('localServerless.disableAutoReload', setAutoReload(registry, autoReloadSettings, false), log),
+    registerCommand('localServerless.saveEvent', saveEvent(registry, context.workspaceState), log),
+    registerCommand('localServerless.cleanUp', cleanUp(registry), log),
     registerCommand('localServerless.refresh', () => discovery.refresh(), log),
     registerCommand('localServerless.retryConnection', () => registry?.connect(), log),
   );

@@ -30,7 +30,7 @@ export function readDockerfile(text: string): DockerfileFacts {
 }
 
 function runtimeOf(image: string): Runtime {
-  const name = image.toLowerCase().split('@')[0].split(':')[0].split('/').pop() ?? '';
+  const name = image.toLowerCase().split('@')[0].split('/').pop()!.split(':')[0];
   if (/^(node|nodejs|bun|deno)/.test(name) || /lambda\/nodejs/.test(image)) return 'node';
   if (/^(python|pypy)/.test(name) || /lambda\/python/.test(image)) return 'python';
   return 'other';

@@ -79,9 +79,8 @@ export function parseEnvFile(text: string): Record<string, string> {
     if (!line || line.startsWith('#')) continue;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
     if (!match) continue;
-    let value = match[2];
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    value = quoted ? quoted[2] : value.replace(/\s+#.*$/, '');
+    const quoted = /^(['"])(.*?)\1(?:\s+#.*)?$/.exec(match[2]);
+    const value = quoted ? quoted[2] : match[2].replace(/\s+#.*$/, '');
     env[match[1]] = value;
   }
   return env;

@@ -87,7 +87,8 @@ export function discoveryExcludeGlob(filesExclude: Record<string, unknown>, extr
   const globs = new Set(['**/node_modules/**', '**/.git/**']);
   for (const [glob, enabled] of Object.entries(filesExclude)) {
     // files.exclude values may be `{ when: ... }` conditions; only plain `true` is unconditional.
-    if (enabled !== true) continue;
+    // The result is one {a,b} group and VS Code's globs do not nest braces: skip entries that use them.
+    if (enabled !== true || /[{}]/.test(glob)) continue;
     globs.add(glob);
     if (!glob.endsWith('/**')) globs.add(`${glob}/**`);
   }

@@ -6,7 +6,8 @@ export const LABEL_WORKSPACE = 'local-serverless.workspace';
 export const LABEL_FUNCTION = 'local-serverless.function';
 export const LABEL_FOLDER = 'local-serverless.folder';
 
-const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+// Docker's rule for a name component (separators only between alphanumerics), at most 63 characters.
+const NAME_PATTERN = /^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 
 /**
  * Returns why `name` cannot name a function folder (and its image), or undefined when it can.
@@ -19,7 +20,7 @@ export function validateFunctionName(name: string): string | undefined {
     return 'A function name is a single folder name: no slashes and no "." or "..".';
   }
   if (!NAME_PATTERN.test(trimmed)) {
-    return 'Use lowercase letters, digits, ".", "_" and "-", starting with a letter or digit (at most 63 characters).';
+    return 'Use lowercase letters and digits, joined by single ".", "_" or "-" (not at the start or end), at most 63 characters.';
   }
   return undefined;
 }
@@ -41,6 +42,10 @@ export function workspaceId(workspacePath: string): string {
 
 /** Docker image names allow only lowercase [a-z0-9._-] components. */
 export function imageTag(functionName: string, wsId: string): string {
-  const safe = functionName.toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '') || 'fn';
+  const safe = functionName.toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    // Docker allows one separator between alphanumerics ("__" and runs of "-" too): collapse the rest.
+    .replace(/[._-]*[._-](?=[._-])|^[._-]+|[._-]+$/g, (run) => (/^-+$/.test(run) ? run : ''))
+    .replace(/^[._-]+|[._-]+$/g, '') || 'fn';
   return `local-serverless/${safe}-${wsId}:dev`;
 }

@@ -2,7 +2,8 @@ import Docker from 'dockerode';
 import * as tar from 'tar-fs';
 import { CancelledError } from '../core/errors';
 import type { BuildRequest, RunRequest } from '../core/plan';
-import { BuildFailedError, EngineUnavailableError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
+import { BuildOutput } from './buildOutput';
+import { EngineUnavailableError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
 import { modemOptions, type EngineEndpoint } from './endpoint';
 
 /** Short calls (inspect, create, remove…) that take longer than this are treated as a hung engine. */
@@ -15,12 +16,18 @@ const PING_TIMEOUT_MS = 3_000;
  * connection failures become EngineUnavailableError naming the endpoint.
  */
 export class DockerEngine implements ContainerEngine {
-  private readonly docker: Docker;
-  readonly endpoint: string;
+  private docker!: Docker;
+  endpoint!: string;
 
   constructor(endpoint: EngineEndpoint) {
+    this.connectTo(endpoint);
+  }
+
+  /** Points the adapter at another endpoint (the user changed `localServerless.dockerHost`). */
+  connectTo(endpoint: EngineEndpoint): void {
     this.endpoint = `${endpoint.host} (${endpoint.source})`;
     this.docker = new Docker(modemOptions(endpoint.host) as Docker.DockerOptions);
+    this.builder = process.env.LOCAL_SERVERLESS_BUILDER === 'classic' ? 'classic' : 'buildkit';
   }
 
   async ping(): Promise<void> {
@@ -30,6 +37,23 @@ export class DockerEngine implements ContainerEngine {
 
   async build(request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw new CancelledError();
+    if (this.builder === 'buildkit') {
+      try {
+        return await this.buildWith('2', request, onOutput, signal);
+      } catch (error) {
+        // Engines without BuildKit sessions (Podman's compat API, old Docker) refuse before any output.
+        if (!(error instanceof BuildRequestRefused)) throw error;
+        this.builder = 'classic';
+        onOutput(`BuildKit is not available on this engine (${error.message}); using the classic builder\n`);
+      }
+    }
+    return this.buildWith('1', request, onOutput, signal);
+  }
+
+  /** BuildKit rebuilds a code-only change several times faster than the classic builder; classic is the fallback. */
+  private builder: 'buildkit' | 'classic' = 'buildkit';
+
+  private async buildWith(version: '1' | '2', request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void> {
     const context = tar.pack(request.contextDir, { entries: request.files });
     let stream: NodeJS.ReadableStream;
     try {
@@ -38,11 +62,14 @@ export class DockerEngine implements ContainerEngine {
         dockerfile: request.dockerfile,
         rm: true,
         forcerm: true,
+        version,
         abortSignal: signal,
       } as Docker.ImageBuildOptions);
     } catch (error) {
       if (signal?.aborted) throw new CancelledError();
-      throw this.mapError(error);
+      const mapped = this.mapError(error);
+      if (version === '2' && !(mapped instanceof EngineUnavailableError)) throw new BuildRequestRefused(mapped.message);
+      throw mapped;
     }
     await readBuildStream(stream, onOutput, signal);
   }
@@ -174,6 +201,11 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
+  async listImageTags(reference: string): Promise<string[]> {
+    const images = await this.call((abortSignal) => this.docker.listImages({ filters: { reference: [reference] }, abortSignal } as object));
+    return images.flatMap((image) => image.RepoTags ?? []);
+  }
+
   async removeImage(tag: string): Promise<void> {
     await this.call((abortSignal) => this.docker.getImage(tag).remove({ force: true, abortSignal } as object)).catch(ignoreGone);
   }
@@ -204,6 +236,8 @@ export class DockerEngine implements ContainerEngine {
   }
 }
 
+class BuildRequestRefused extends Error {}
+
 function ignoreGone(error: unknown): void {
   const status = (error as { statusCode?: number }).statusCode;
   if (status === 404 || status === 304 || status === 409 && /already in progress/.test((error as Error).message)) return;
@@ -215,32 +249,11 @@ function exitCodeFromStatus(status: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/**
- * Reads the classic builder's JSON stream. A failed step does not reject the request: it arrives
- * as an `{error, errorDetail}` event, so we scan for it and keep the failing step's output.
- */
+/** Reads a build's JSON stream through BuildOutput; resolves when the build succeeded. */
 export async function readBuildStream(stream: NodeJS.ReadableStream, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void> {
-  let step: string | undefined;
-  let stepOutput = '';
+  const output = new BuildOutput(onOutput);
   try {
-    for await (const event of jsonLines(stream)) {
-      const message = event as { stream?: string; error?: string; errorDetail?: { message?: string }; status?: string };
-      if (message.error || message.errorDetail) {
-        const reason = (message.errorDetail?.message ?? message.error ?? 'unknown error').trim();
-        onOutput(`ERROR: ${reason}\n`);
-        throw new BuildFailedError(step, reason, stepOutput);
-      }
-      const text = message.stream ?? (message.status ? `${message.status}\n` : '');
-      if (!text) continue;
-      const stepMatch = /^Step \d+\/\d+ : (.*)$/m.exec(text);
-      if (stepMatch) {
-        step = stepMatch[1].trim();
-        stepOutput = '';
-      } else {
-        stepOutput += text;
-      }
-      onOutput(text);
-    }
+    for await (const message of jsonLines(stream)) output.accept(message as Parameters<BuildOutput['accept']>[0]);
   } catch (error) {
     if (signal?.aborted) throw new CancelledError();
     throw error;
@@ -251,8 +264,10 @@ export async function readBuildStream(stream: NodeJS.ReadableStream, onOutput: (
 /** Parses a stream of newline-separated JSON objects (build output, events). */
 export async function* jsonLines(stream: NodeJS.ReadableStream): AsyncIterable<unknown> {
   let buffer = '';
+  // A multi-byte character can straddle two chunks: decode as a stream.
+  const decoder = new TextDecoder('utf-8');
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    buffer += chunk.toString();
+    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     let newline: number;
     while ((newline = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, newline).trim();

@@ -79,12 +79,20 @@ function contextHost(inputs: EndpointInputs, context: string): string | undefine
   }
 }
 
-/** dockerode/docker-modem constructor options for an endpoint. */
+/**
+ * dockerode/docker-modem constructor options for an endpoint. Every field is set explicitly:
+ * docker-modem fills missing ones from DOCKER_HOST, which would override our setting.
+ */
 export function modemOptions(host: string): Record<string, unknown> {
-  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
-  if (host.startsWith('npipe://')) return { socketPath: host.slice('npipe://'.length).replace(/\//g, '\\').replace(/^\\\\\\\\/, '\\\\') };
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length), host: undefined, port: undefined, protocol: 'http' };
+  if (host.startsWith('npipe://')) {
+    return { socketPath: host.slice('npipe://'.length).replace(/\//g, '\\').replace(/^\\\\\\\\/, '\\\\'), host: undefined, port: undefined, protocol: 'http' };
+  }
   const url = new URL(host);
-  if (url.protocol === 'ssh:') return { protocol: 'ssh', host: url.hostname, port: url.port || 22, username: url.username || undefined };
+  if (url.protocol === 'ssh:') {
+    // docker-modem adds the SSH agent only for DOCKER_HOST itself; a setting or context needs it too.
+    return { protocol: 'ssh', host: url.hostname, port: Number(url.port) || 22, username: url.username || undefined, socketPath: undefined, sshOptions: { agent: process.env.SSH_AUTH_SOCK } };
+  }
   const tls = url.protocol === 'https:' || process.env.DOCKER_TLS_VERIFY === '1';
-  return { protocol: tls ? 'https' : 'http', host: url.hostname, port: Number(url.port) || (tls ? 2376 : 2375) };
+  return { protocol: tls ? 'https' : 'http', host: url.hostname, port: Number(url.port) || (tls ? 2376 : 2375), socketPath: undefined };
 }

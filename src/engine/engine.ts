@@ -24,6 +24,8 @@ export interface ContainerEngine {
   restart(containerId: string): Promise<void>;
   /** Image labels, or undefined when the image does not exist. */
   imageLabels(tag: string): Promise<Record<string, string> | undefined>;
+  /** Tags of the images matching a reference pattern such as "local-serverless/*-0123abcd"; may include their other tags. */
+  listImageTags(reference: string): Promise<string[]>;
   removeImage(tag: string): Promise<void>;
   dispose(): void;
 }

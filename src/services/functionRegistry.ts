@@ -128,6 +128,23 @@ export class FunctionRegistry implements Disposable {
     if (changed) this.changeEmitter.fire();
   }
 
+  /**
+   * Clean Up: removes every container of this workspace (found by label, so also ones no function
+   * owns any more) and every image tag this workspace built. Returns what it removed.
+   */
+  async cleanUp(): Promise<{ containers: number; images: number }> {
+    await Promise.all(this.functions.map((r) => r.stop()));
+    const containers = await this.engine.list({ [LABEL_WORKSPACE]: this.wsId });
+    await Promise.all(containers.map((c) => this.engine.remove(c.id)));
+    // Image tags carry the workspace id (see imageTag), which also finds images of renamed or deleted functions.
+    const ours = (tag: string) => tag.startsWith('local-serverless/') && tag.includes(`-${this.wsId}:`);
+    const tags = [...new Set((await this.engine.listImageTags(`local-serverless/*-${this.wsId}`)).filter(ours))];
+    for (const tag of tags) await this.engine.removeImage(tag);
+    const images = tags.length;
+    for (const runner of this.functions) runner.markNotBuilt();
+    return { containers: containers.length, images };
+  }
+
   /** Removes every container of this workspace (used on shutdown): nothing is left running. */
   async disposeAsync(): Promise<void> {
     this.disposed = true;

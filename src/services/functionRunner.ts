@@ -50,6 +50,8 @@ export class FunctionRunner implements Disposable {
   private readonly removing = new Set<string>();
   /** Containers restarted by a sync: their die/start events are expected. */
   private readonly restarting = new Set<string>();
+  /** Containers we are starting: their start event is expected. */
+  private readonly starting = new Set<string>();
   /** Where the function folder lives in the container (its WORKDIR), for syncs. */
   private workingDir = '/';
   /** Signal that reloads the process in place, from the image label `local-serverless.reload`. */
@@ -209,7 +211,8 @@ export class FunctionRunner implements Disposable {
         out.appendLine(`  the previous container keeps serving at ${this.url ?? `http://127.0.0.1:${this.hostPort}`}`);
       }
       this.lastError = message;
-      this.restoreStateAfterFailure(hadContainer, message);
+      // A container that exited by itself (a one-shot job, a crash at start) shows as exited with its code.
+      if (!(error instanceof ContainerExitedError)) this.restoreStateAfterFailure(hadContainer, message);
       throw error instanceof BuildFailedError ? new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput) : error;
     }
   }
@@ -237,6 +240,7 @@ export class FunctionRunner implements Disposable {
     const id = await this.engine.create(request);
     this.containerId = id;
     this.hostPort = hostPort;
+    this.starting.add(id);
     try {
       await this.attachLogs(id);
       await this.engine.start(id);
@@ -246,11 +250,14 @@ export class FunctionRunner implements Disposable {
       const info = await this.engine.inspect(id);
       if (info && !info.running) {
         this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: id });
-        throw new Error(`the container exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output above`);
+        throw new ContainerExitedError(`the container exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output above`);
       }
       await this.removeContainer(id, 0);
       this.containerId = undefined;
       throw error;
+    } finally {
+      // The start event may arrive after start() returns; keep treating it as ours for a moment.
+      setTimeout(() => this.starting.delete(id), 2_000).unref();
     }
     const url = urlFor(hostPort);
     this.setState({ kind: 'running', url, containerId: id, hostPort });
@@ -314,7 +321,9 @@ export class FunctionRunner implements Disposable {
   /** Reacts to Docker's event stream: a container stopped or removed outside VS Code shows as such. */
   handleEvent(event: EngineEvent): void {
     if (event.containerId !== this.containerId || this.removing.has(event.containerId)) return;
-    if (event.action === 'die' && this.restarting.has(event.containerId)) return;
+    // Our own starts and sync restarts announce themselves too: those are not news.
+    if (this.restarting.has(event.containerId) && (event.action === 'die' || event.action === 'start')) return;
+    if (this.starting.has(event.containerId) && event.action === 'start') return;
     if (event.action === 'die') {
       this.output().appendLine(`■ ${this.spec.name} exited with code ${event.exitCode ?? '?'}`);
       this.setState({ kind: 'exited', exitCode: event.exitCode ?? -1, containerId: event.containerId });
@@ -327,6 +336,11 @@ export class FunctionRunner implements Disposable {
       // Restarted (by a sync, or outside VS Code): follow its output again from the restart on.
       void this.attachLogs(event.containerId, event.time ?? Math.floor(Date.now() / 1000)).catch(() => undefined);
     }
+  }
+
+  /** After Clean Up removed its image. */
+  markNotBuilt(): void {
+    if (!this.spec.problems.length) this.setState({ kind: 'notBuilt' });
   }
 
   /** Stops and removes the container; the image stays for a fast next start. */
@@ -379,6 +393,8 @@ export class FunctionRunner implements Disposable {
     void this.disposeAsync();
   }
 }
+
+class ContainerExitedError extends UserFacingError {}
 
 export function urlFor(hostPort: number): string {
   return `http://127.0.0.1:${hostPort}`;

@@ -2,6 +2,14 @@ import * as vscode from 'vscode';
 import { formatInvokeResult, type InvokeResult } from '../core/invoke';
 
 export const RESULT_SCHEME = 'local-serverless-result';
+const RESPONSE_SUFFIX = ' response';
+
+/** The function a result document belongs to, or undefined for any other document. */
+export function functionOfResult(uri: vscode.Uri): string | undefined {
+  if (uri.scheme !== RESULT_SCHEME) return undefined;
+  const match = new RegExp(`^/(.+)${RESPONSE_SUFFIX}\\.(jsonc|txt)$`).exec(uri.path);
+  return match?.[1];
+}
 
 /**
  * Shows invoke results beside the editor as read-only documents, one per function, replaced on
@@ -20,7 +28,7 @@ export class InvokeResultView implements vscode.TextDocumentContentProvider, vsc
 
   async show(functionName: string, result: InvokeResult): Promise<vscode.TextEditor> {
     const isJson = result.json !== undefined || !result.body.trim();
-    const uri = vscode.Uri.from({ scheme: RESULT_SCHEME, path: `/${functionName} response.${isJson ? 'jsonc' : 'txt'}` });
+    const uri = vscode.Uri.from({ scheme: RESULT_SCHEME, path: `/${functionName}${RESPONSE_SUFFIX}.${isJson ? 'jsonc' : 'txt'}` });
     this.contents.set(uri.path, formatInvokeResult(result, isJson));
     this.changeEmitter.fire(uri);
     const document = await vscode.workspace.openTextDocument(uri);

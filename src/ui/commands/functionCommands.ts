@@ -59,3 +59,18 @@ export function setAutoReload(registry: FunctionRegistry, settings: AutoReloadSe
     vscode.window.setStatusBarMessage(`Auto-reload on save ${enabled ? 'enabled' : 'disabled'} for ${runner.spec.name}`, 3000);
   };
 }
+
+/** Clean Up: after a confirmation, removes every container and image tag this workspace made. */
+export function cleanUp(registry: FunctionRegistry) {
+  return async (): Promise<{ containers: number; images: number } | undefined> => {
+    const answer = await vscode.window.showWarningMessage(
+      'Remove every container and image that Local Serverless made for this workspace?',
+      { modal: true, detail: 'Running functions stop. Source files are not touched; the next Build and Run rebuilds from scratch.' },
+      'Remove',
+    );
+    if (answer !== 'Remove') return undefined;
+    const removed = await vscode.window.withProgress({ location: { viewId: 'localServerless.functions' }, title: 'Cleaning up' }, () => registry.cleanUp());
+    void vscode.window.showInformationMessage(`Removed ${removed.containers} container(s) and ${removed.images} image tag(s) of this workspace.`);
+    return removed;
+  };
+}

@@ -12,7 +12,7 @@ import type { InvokeResultView } from '../resultView';
 import { buildAndRunWithProgress } from './functionCommands';
 import { resolveFunction } from './pickFunction';
 
-const LAST_PAYLOAD_KEY = 'localServerless.lastPayload.';
+export const LAST_PAYLOAD_KEY = 'localServerless.lastPayload.';
 
 interface PayloadChoice extends vscode.QuickPickItem {
   load: () => Promise<string | undefined>;

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `npm run bench`: inner-loop timings against the raw docker CLI in the same run (see test/bench/).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$LS_ROOT"
+bash scripts/setup-docker.sh
+npx tsc -p .
+node --expose-gc out/test/bench/innerLoop.js

@@ -1,0 +1,37 @@
+import * as vscode from 'vscode';
+import type { FunctionRegistry } from '../services/functionRegistry';
+
+/** Lines that define a handler: `exports.handler =`, `export const handler`, `def handler(`, `function handler(`. */
+const HANDLER_PATTERN = /^\s*(?:exports\.handler\s*=|module\.exports\.handler\s*=|export\s+(?:async\s+)?(?:const|function)\s+handler\b|(?:async\s+)?def\s+handler\s*\(|(?:async\s+)?function\s+handler\s*\()/;
+
+/** "Invoke" and "Build and Run" above the handler of a function, in its own files. */
+export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changeEmitter.event;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly registry: FunctionRegistry) {
+    this.subscription = registry.onDidChange(() => this.changeEmitter.fire());
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    if (document.uri.scheme !== 'file') return [];
+    const runner = this.registry.findByFile(document.uri.fsPath);
+    if (!runner) return [];
+    for (let line = 0; line < document.lineCount; line++) {
+      if (!HANDLER_PATTERN.test(document.lineAt(line).text)) continue;
+      const range = new vscode.Range(line, 0, line, 0);
+      const running = runner.state.kind === 'running';
+      return [
+        new vscode.CodeLens(range, { title: '$(send) Invoke', command: 'localServerless.invoke', arguments: [document.uri], tooltip: `Invoke ${runner.spec.name}${running ? '' : ' (builds and starts it first)'}` }),
+        new vscode.CodeLens(range, { title: running ? '$(refresh) Rebuild' : '$(play) Build and Run', command: 'localServerless.buildAndRun', arguments: [document.uri] }),
+      ];
+    }
+    return [];
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changeEmitter.dispose();
+  }
+}

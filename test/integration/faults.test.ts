@@ -1,0 +1,203 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
+import { imageTag, LABEL_WORKSPACE } from '../../src/core/names';
+
+import { DockerEngine } from '../../src/engine/dockerEngine';
+import { FunctionRegistry } from '../../src/services/functionRegistry';
+import { FunctionRunner } from '../../src/services/functionRunner';
+import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+
+async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - started;
+}
+
+/**
+ * A unix socket that forwards to the real engine's socket: closing it is the engine going away
+ * for whoever uses it, opening it again is the engine coming back. The engine itself keeps running.
+ */
+class EngineSocketProxy {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  constructor(readonly socketPath: string, private readonly target = '/var/run/docker.sock') {}
+
+  async open(): Promise<void> {
+    await fs.rm(this.socketPath, { force: true });
+    this.server = net.createServer((client) => {
+      const upstream = net.connect(this.target);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => this.server!.listen(this.socketPath, r));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server = undefined;
+  }
+}
+
+describe('faults against the real Docker engine', () => {
+  let engine: DockerEngine;
+  let ws: Awaited<ReturnType<typeof tempWorkspace>>;
+
+  before(async () => {
+    engine = realEngine();
+    ws = await tempWorkspace();
+  });
+  after(async () => {
+    await ws.cleanup(engine);
+  });
+
+  test('an engine that goes away shows as unreachable, naming the socket, and the view recovers when it is back', async () => {
+    const proxy = new EngineSocketProxy(path.join(os.tmpdir(), `ls-engine-${process.pid}.sock`));
+    await proxy.open();
+    const proxied = new DockerEngine({ host: `unix://${proxy.socketPath}`, source: 'test proxy' });
+    const registry = new FunctionRegistry(proxied, ws.wsId, () => new RecordingSink());
+    try {
+      assert.equal((await registry.connect()).kind, 'available');
+      await proxy.close();
+      const noticed = await until('the unavailable status', () => registry.engineStatus.kind === 'unavailable', 5_000);
+      const status = registry.engineStatus;
+      assert.ok(status.kind === 'unavailable' && status.message.includes(proxy.socketPath), `message names the socket: ${JSON.stringify(status)}`);
+      assert.match(status.kind === 'unavailable' ? status.message : '', /Start Docker.*Retry/);
+      console.log(`    engine loss noticed after ${noticed} ms`);
+      await proxy.open();
+      const recovered = await until('the engine to be available again', () => registry.engineStatus.kind === 'available', 10_000);
+      console.log(`    recovered ${recovered} ms after the engine came back`);
+    } finally {
+      await registry.disposeAsync();
+      await proxy.close();
+    }
+  });
+
+  test('a missing socket fails fast with a message saying where and what to do', async () => {
+    const missing = new DockerEngine({ host: 'unix:///nonexistent/docker.sock', source: 'test' });
+    const started = Date.now();
+    await assert.rejects(missing.ping(), /No Docker engine answered at unix:\/\/\/nonexistent\/docker\.sock \(test\) \(ENOENT\)\. Start Docker/);
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  test('a container removed outside VS Code shows as stopped within a second', async () => {
+    const registry = new FunctionRegistry(engine, ws.wsId, () => new RecordingSink());
+    try {
+      registry.setSpecs([await scaffold(ws.root, 'node', 'removed-outside')]);
+      await registry.connect();
+      const runner = registry.get('removed-outside')!;
+      await runner.buildAndRun();
+      const id = runner.state.kind === 'running' ? runner.state.containerId : '';
+      execFileSync('docker', ['rm', '-f', id]);
+      const ms = await until('the stopped state', () => runner.state.kind === 'stopped', 1_000);
+      console.log(`    shown as stopped ${ms} ms after docker rm -f returned`);
+    } finally {
+      await registry.disposeAsync();
+    }
+  });
+
+  test('after a reload (a new registry), running containers are adopted by label, not duplicated', async () => {
+    const first = new FunctionRegistry(engine, ws.wsId, () => new RecordingSink());
+    const spec = await scaffold(ws.root, 'python', 'adopted');
+    first.setSpecs([spec]);
+    await first.connect();
+    const url = await first.get('adopted')!.buildAndRun();
+    // Simulate a crash: the old registry goes without removing its containers.
+    const out = new RecordingSink();
+    const second = new FunctionRegistry(engine, ws.wsId, () => out);
+    try {
+      second.setSpecs([spec]);
+      await second.connect();
+      const runner = second.get('adopted')!;
+      assert.equal(runner.state.kind, 'running');
+      assert.equal(runner.url, url);
+      assert.equal((await engine.list({ [LABEL_WORKSPACE]: ws.wsId })).filter((c) => c.labels['local-serverless.function'] === 'adopted').length, 1);
+      await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"name":"again"}', 5));
+      await out.waitFor(/adopted: POST \//); // logs flow into the new channel
+    } finally {
+      await second.disposeAsync();
+      await first.disposeAsync(); // its container is already gone; this stops its event stream
+    }
+  });
+
+  test('a pinned host port already in use is refused with a message naming it', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const spec = { ...(await scaffold(ws.root, 'node', 'pinned')), hostPort: port };
+      const runner = new FunctionRunner(spec, engine, ws.wsId, () => new RecordingSink());
+      await assert.rejects(runner.buildAndRun(), new RegExp(`Port ${port} on 127\\.0\\.0\\.1 .*already in use`));
+      assert.equal(runner.state.kind, 'failed');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('env and envFile reach the container; envFile values never appear in the output', async () => {
+    const spec = await scaffold(ws.root, 'node', 'secretive');
+    await fs.writeFile(path.join(spec.folder, '.env'), 'API_TOKEN="tok-7f3a9c2e-do-not-log" # from the vault\n');
+    await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ envFile: '.env', env: { GREETING: 'hi' }, memoryMb: 128, cpus: 0.5 }));
+    await fs.writeFile(path.join(spec.folder, 'handler.js'), 'exports.handler = async () => ({ token: process.env.API_TOKEN, greeting: process.env.GREETING });\n');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(await readSpec(spec.folder), engine, ws.wsId, () => out);
+    const url = await runner.buildAndRun();
+    const reply = await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{}', 5));
+    assert.deepEqual(reply.json, { token: 'tok-7f3a9c2e-do-not-log', greeting: 'hi' });
+    const info = execFileSync('docker', ['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}', runner.state.kind === 'running' ? runner.state.containerId : ''], { encoding: 'utf8' });
+    assert.equal(info.trim(), `${128 * 1024 * 1024} ${0.5e9}`);
+    assert.ok(!out.text.includes('tok-7f3a9c2e-do-not-log'), 'the secret is not in the output channel');
+    assert.match(out.text, /env .*API_TOKEN/, 'names are shown, values are not');
+    await runner.stop();
+  });
+
+  test('an existing project with no fn.json runs on the port its EXPOSE names, and a one-shot job shows its exit code and output', async () => {
+    const app = path.join(ws.root, 'existing');
+    await fs.cp(path.resolve(__dirname, '../../../examples/existing-python-app'), app, { recursive: true });
+    const spec = await readSpec(app);
+    assert.equal(spec.port, 8000);
+    const runner = new FunctionRunner(spec, engine, ws.wsId, () => new RecordingSink());
+    const url = await runner.buildAndRun();
+    assert.deepEqual((await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"a":1}', 5))).json, { echo: { a: 1 }, service: 'existing-python-app' });
+    await runner.stop();
+
+    const job = path.join(ws.root, 'job');
+    await fs.mkdir(job);
+    await fs.writeFile(path.join(job, 'Dockerfile'), 'FROM python:3.11-slim\nCMD ["python", "-c", "print(\'job done\'); raise SystemExit(3)"]\n');
+    const out = new RecordingSink();
+    const jobRunner = new FunctionRunner(await readSpec(job), engine, ws.wsId, () => out);
+    await assert.rejects(jobRunner.buildAndRun(), /exited with code 3/);
+    assert.deepEqual(jobRunner.state.kind === 'exited' && jobRunner.state.exitCode, 3);
+    await out.waitFor(/job done/);
+  });
+
+  test('Clean Up removes every container and image tag of the workspace', async () => {
+    const registry = new FunctionRegistry(engine, ws.wsId, () => new RecordingSink());
+    try {
+      registry.setSpecs([await scaffold(ws.root, 'node', 'to-clean')]);
+      await registry.connect();
+      await registry.get('to-clean')!.buildAndRun();
+      const removed = await registry.cleanUp();
+      assert.ok(removed.containers >= 1 && removed.images >= 1, JSON.stringify(removed));
+      assert.deepEqual(await engine.list({ [LABEL_WORKSPACE]: ws.wsId }), []);
+      assert.equal(await engine.imageLabels(imageTag('to-clean', ws.wsId)), undefined);
+      assert.equal(registry.get('to-clean')!.state.kind, 'notBuilt');
+    } finally {
+      await registry.disposeAsync();
+    }
+  });
+
+});

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { CancelledError } from '../../src/core/errors';
+import { demuxDockerStream, jsonLines, readBuildStream } from '../../src/engine/dockerEngine';
+import { BuildFailedError, type LogChunk } from '../../src/engine/engine';
+
+/** One frame of Docker's multiplexed attach/logs stream: type, 3 zero bytes, big-endian size, payload. */
+function frame(type: 1 | 2, text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const header = Buffer.alloc(8);
+  header[0] = type;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+}
+
+/** Splits a buffer into chunks of `size` bytes, as a socket may deliver it. */
+function chunks(buffer: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < buffer.length; i += size) out.push(buffer.subarray(i, i + size));
+  return out;
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+describe('demuxDockerStream', () => {
+  const frames = [frame(1, 'listening on 8080\n'), frame(2, 'warning: deprecated\n'), frame(1, 'héllo ✓\n'), frame(1, '')];
+  const expected: LogChunk[] = [
+    { stream: 'stdout', text: 'listening on 8080\n' },
+    { stream: 'stderr', text: 'warning: deprecated\n' },
+    { stream: 'stdout', text: 'héllo ✓\n' },
+    { stream: 'stdout', text: '' },
+  ];
+
+  it('separates stdout (type 1) and stderr (type 2) frames', async () => {
+    assert.deepEqual(await collect(demuxDockerStream(Readable.from(frames))), expected);
+  });
+
+  it('reassembles frames arriving in one chunk', async () => {
+    assert.deepEqual(await collect(demuxDockerStream(Readable.from([Buffer.concat(frames)]))), expected);
+  });
+
+  for (const size of [1, 3, 7, 8, 9, 13]) {
+    it(`reassembles frames split across ${size}-byte chunks, including inside headers and characters`, async () => {
+      assert.deepEqual(await collect(demuxDockerStream(Readable.from(chunks(Buffer.concat(frames), size)))), expected);
+    });
+  }
+
+  it('drops an incomplete trailing frame instead of emitting half a line', async () => {
+    const whole = frame(1, 'complete\n');
+    const partial = frame(2, 'cut off here\n').subarray(0, 12);
+    assert.deepEqual(await collect(demuxDockerStream(Readable.from([Buffer.concat([whole, partial])]))), [{ stream: 'stdout', text: 'complete\n' }]);
+  });
+
+  it('ends quietly when the stream is destroyed mid-way (container removed)', async () => {
+    const stream = new Readable({ read() {} });
+    stream.push(frame(1, 'before\n'));
+    setTimeout(() => stream.destroy(), 20);
+    assert.deepEqual(await collect(demuxDockerStream(stream)), [{ stream: 'stdout', text: 'before\n' }]);
+  });
+});
+
+/** A classic-builder JSON stream, one object per line. */
+function buildStream(events: object[], chunkSize?: number): Readable {
+  const text = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+  return Readable.from(chunkSize ? chunks(Buffer.from(text), chunkSize) : [text]);
+}
+
+describe('readBuildStream', () => {
+  const failing = [
+    { stream: 'Step 1/3 : FROM x\n' },
+    { stream: ' ---> 1234abcd\n' },
+    { stream: 'Step 2/3 : RUN false\n' },
+    { stream: ' ---> Running in 5678\n' },
+    { stream: 'some output\n' },
+    { errorDetail: { code: 1, message: "The command '/bin/sh -c false' returned a non-zero code: 1" }, error: "The command '/bin/sh -c false' returned a non-zero code: 1" },
+  ];
+
+  it('rejects a failed step with BuildFailedError naming the step, the reason and its output', async () => {
+    const output: string[] = [];
+    await assert.rejects(readBuildStream(buildStream(failing), (t) => output.push(t)), (error: unknown) => {
+      assert.ok(error instanceof BuildFailedError);
+      assert.equal(error.step, 'RUN false');
+      assert.equal(error.reason, "The command '/bin/sh -c false' returned a non-zero code: 1");
+      assert.ok(error.stepOutput.includes('some output'));
+      assert.ok(!error.stepOutput.includes('1234abcd'), 'output of earlier steps is not blamed on the failing one');
+      assert.match(error.message, /Build failed at "RUN false"/);
+      return true;
+    });
+    assert.ok(output.join('').includes('some output'));
+    assert.match(output[output.length - 1], /^ERROR: The command/);
+  });
+
+  it('finds the failure when JSON lines are split across chunks', async () => {
+    await assert.rejects(readBuildStream(buildStream(failing, 5), () => {}), (error: unknown) => {
+      assert.ok(error instanceof BuildFailedError);
+      assert.equal(error.step, 'RUN false');
+      assert.ok(error.stepOutput.includes('some output'));
+      return true;
+    });
+  });
+
+  it('rejects an error before any step without a step name', async () => {
+    await assert.rejects(readBuildStream(buildStream([{ error: 'dockerfile parse error line 1: unknown instruction: FORM' }]), () => {}), (error: unknown) => {
+      assert.ok(error instanceof BuildFailedError);
+      assert.equal(error.step, undefined);
+      assert.match(error.message, /^Build failed: dockerfile parse error/);
+      return true;
+    });
+  });
+
+  it('resolves a successful build and passes its text, including pull status, to onOutput', async () => {
+    const output: string[] = [];
+    await readBuildStream(buildStream([
+      { stream: 'Step 1/2 : FROM node:20\n' },
+      { status: 'Pulling from library/node' },
+      { stream: 'Step 2/2 : COPY . .\n' },
+      { aux: { ID: 'sha256:abc' } },
+      { stream: 'Successfully built abc\n' },
+    ]), (t) => output.push(t));
+    assert.equal(output.join(''), 'Step 1/2 : FROM node:20\nPulling from library/node\nStep 2/2 : COPY . .\nSuccessfully built abc\n');
+  });
+
+  it('reports cancellation, not a failure, when the signal aborted the build', async () => {
+    const controller = new AbortController();
+    const stream = new Readable({ read() {} });
+    stream.push(JSON.stringify({ stream: 'Step 1/2 : FROM x\n' }) + '\n');
+    const reading = readBuildStream(stream, () => {
+      controller.abort();
+      stream.destroy(new Error('aborted by client'));
+    }, controller.signal);
+    await assert.rejects(reading, CancelledError);
+  });
+});
+
+describe('jsonLines', () => {
+  it('yields one object per line, ignoring blank lines and a missing final newline', async () => {
+    const stream = Readable.from(['{"a":1}\n\n{"b"', ':2}\n  \n{"c":3}']);
+    assert.deepEqual(await collect(jsonLines(stream)), [{ a: 1 }, { b: 2 }, { c: 3 }]);
+  });
+});

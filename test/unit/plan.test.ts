@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { describeFunction, type FunctionSpec } from '../../src/core/functionSpec';
+import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_WORKSPACE, workspaceId } from '../../src/core/names';
+import { describeRun, planBuild, planRun } from '../../src/core/plan';
+
+const FOLDER = path.join(path.sep, 'ws', 'hello');
+const WS = workspaceId(path.join(path.sep, 'ws'));
+
+function spec(config: object = {}): FunctionSpec {
+  const result = describeFunction({ folder: FOLDER, dockerfileText: 'FROM node:20\nEXPOSE 3000\n', configText: JSON.stringify(config) });
+  assert.deepEqual(result.problems, []);
+  return result;
+}
+
+describe('planRun', () => {
+  it('publishes the container port on 127.0.0.1 only, at the chosen host port', () => {
+    const run = planRun(spec(), WS, 49152);
+    assert.equal(run.hostIp, '127.0.0.1');
+    assert.equal(run.hostPort, 49152);
+    assert.equal(run.containerPort, 3000);
+  });
+
+  it('runs with an init process so signals reach the server and zombies are reaped', () => {
+    assert.equal(planRun(spec(), WS, 49152).init, true);
+  });
+
+  it('runs the image built for this function and workspace', () => {
+    assert.equal(planRun(spec(), WS, 49152).image, imageTag('hello', WS));
+  });
+
+  it('labels the container with its workspace, function and folder', () => {
+    const { labels } = planRun(spec(), WS, 49152);
+    assert.equal(labels[LABEL_WORKSPACE], WS);
+    assert.equal(labels[LABEL_FUNCTION], 'hello');
+    assert.equal(labels[LABEL_FOLDER], FOLDER);
+    assert.ok('local-serverless.workspace' in labels);
+    assert.ok('local-serverless.function' in labels);
+  });
+
+  it('tells the server its port through PORT', () => {
+    assert.equal(planRun(spec({ port: 5000 }), WS, 49152).env.PORT, '5000');
+  });
+
+  it('converts memoryMb to bytes and cpus to nano-CPUs', () => {
+    const run = planRun(spec({ memoryMb: 256, cpus: 0.5 }), WS, 49152);
+    assert.equal(run.memoryBytes, 256 * 1024 * 1024);
+    assert.equal(run.nanoCpus, 500_000_000);
+  });
+
+  it('sets no limits when fn.json sets none', () => {
+    const run = planRun(spec(), WS, 49152);
+    assert.equal(run.memoryBytes, undefined);
+    assert.equal(run.nanoCpus, undefined);
+  });
+
+  it('passes env file values to the container, with fn.json env taking precedence', () => {
+    const run = planRun(spec({ env: { SHARED: 'from-fn-json', PLAIN: 'p' } }), WS, 49152, { API_KEY: 's3cr3t-value', SHARED: 'from-env-file' });
+    assert.equal(run.env.API_KEY, 's3cr3t-value');
+    assert.equal(run.env.SHARED, 'from-fn-json');
+    assert.equal(run.env.PLAIN, 'p');
+  });
+});
+
+describe('describeRun', () => {
+  it('names env variables but never prints their values', () => {
+    const secret = 's3cr3t-value-0123456789';
+    const run = planRun(spec({ env: { GREETING: 'visible-but-still-not-logged' } }), WS, 49152, { API_KEY: secret });
+    assert.equal(run.env.API_KEY, secret);
+    const text = describeRun(run);
+    assert.ok(!text.includes(secret), text);
+    assert.ok(!text.includes('visible-but-still-not-logged'), text);
+    assert.match(text, /\bAPI_KEY\b/);
+    assert.match(text, /\bGREETING\b/);
+    assert.match(text, /\bPORT\b/);
+  });
+
+  it('says where the function is published and its limits', () => {
+    const text = describeRun(planRun(spec({ memoryMb: 128, cpus: 1.5 }), WS, 49152));
+    assert.ok(text.includes('127.0.0.1:49152'));
+    assert.ok(text.includes('3000'));
+    assert.ok(text.includes('memory 128 MiB'));
+    assert.ok(text.includes('cpus 1.5'));
+    assert.ok(!text.includes('\n'));
+  });
+});
+
+describe('planBuild', () => {
+  it('builds the function folder with its Dockerfile, tagged with the function and workspace', () => {
+    const build = planBuild(spec(), WS, ['Dockerfile', 'handler.js']);
+    assert.equal(build.contextDir, FOLDER);
+    assert.equal(build.dockerfile, 'Dockerfile');
+    assert.deepEqual(build.files, ['Dockerfile', 'handler.js']);
+    assert.equal(build.tag, imageTag('hello', WS));
+    assert.ok(build.tag.includes(WS), 'the tag alone finds the workspace\'s images');
+  });
+});
