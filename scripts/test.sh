@@ -11,15 +11,14 @@ rm -rf "$ART"; mkdir -p "$ART"
 passed=0; failed=0; status=0
 declare -a summary=()
 
-count() { # count <log> <kind>: add a stage's pass/fail counts to the totals
-  local log=$1 kind=$2 p f
+count() { # count <log> <kind>: sets p and f to a stage's pass/fail counts (node's spec reporter or mocha)
+  local log=$1 kind=$2
   if [ "$kind" = node ]; then
-    p=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}'); f=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
-  else
-    p=$(grep -oE '[0-9]+ passing' "$log" | tail -1 | awk '{print $1}'); f=$(grep -oE '[0-9]+ failing' "$log" | tail -1 | awk '{print $1}')
+    p=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}' || true); f=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3}' || true)
+  else # mocha prints no "0 failing" line
+    p=$(grep -oE '[0-9]+ passing' "$log" | tail -1 | awk '{print $1}' || true); f=$(grep -oE '[0-9]+ failing' "$log" | tail -1 | awk '{print $1}' || true)
   fi
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-  echo "${p:-0} passed, ${f:-0} failed"
+  p=${p:-0}; f=${f:-0}
 }
 stage() { # stage <name> <kind> <command...>
   local name=$1 kind=$2; shift 2
@@ -27,9 +26,11 @@ stage() { # stage <name> <kind> <command...>
   t=$(now)
   log "── $name"
   "$@" 2>&1 | tee "$log" || rc=$?
-  local counts; counts=$(count "$log" "$kind")
-  [ $rc -eq 0 ] || { status=1; [ "$counts" != "0 passed, 0 failed" ] || failed=$((failed + 1)); }
-  summary+=("$(printf '%-12s %-22s %s (exit %s)' "$name" "$counts" "$(elapsed "$t")" "$rc")")
+  count "$log" "$kind"
+  # A stage that failed without counting a failure (it crashed) still counts as one.
+  if [ $rc -ne 0 ]; then status=1; [ "$f" -gt 0 ] || f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+  summary+=("$(printf '%-12s %-22s %s (exit %s)' "$name" "$p passed, $f failed" "$(elapsed "$t")" "$rc")")
 }
 
 t0=$(now)
@@ -44,10 +45,10 @@ summary+=("$(printf '%-12s %s (vsix %s KiB, bundle %s KiB)' build "$(elapsed "$t
 # vsce's prepublish leaves the minified bundle in dist/, which is what the VSIX ships and the tests load.
 export LOCAL_SERVERLESS_VSIX=$ART/local-serverless.vsix
 
-stage unit node node --test out/test/unit/
-stage integration node node --test --test-concurrency=1 out/test/integration/*.test.js
+stage unit node node --test --test-reporter=spec out/test/unit/
+stage integration node node --test --test-reporter=spec --test-concurrency=1 out/test/integration/*.test.js
 stage exthost mocha node out/test/harness/runExtHostTests.js
-stage e2e node node --test --test-concurrency=1 out/test/e2e/*.test.js
+stage e2e node node --test --test-reporter=spec --test-concurrency=1 out/test/e2e/*.test.js
 
 echo
 echo "── summary (artifacts and screenshots in .test-artifacts/)"

@@ -115,9 +115,10 @@ export class FunctionRegistry implements Disposable {
   /** While the engine is away, try again every few seconds so the view recovers on its own. */
   private scheduleReconnect(): void {
     if (this.disposed || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(async () => {
+    this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      if ((await this.connect()).kind === 'unavailable') this.scheduleReconnect();
+      // connect() schedules the next attempt itself while the engine stays away.
+      void this.connect();
     }, 2_000);
   }
 

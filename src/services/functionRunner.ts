@@ -348,10 +348,9 @@ export class FunctionRunner implements Disposable {
     this.inflight?.controller.abort();
     await this.inflight?.done.catch(() => undefined);
     const id = this.containerId;
-    if (id) {
-      await this.removeContainer(id, 3);
-      this.output().appendLine(`■ ${this.spec.name} stopped`);
-    }
+    if (!id) return; // nothing runs: a function that was never built stays "not built"
+    await this.removeContainer(id, 3);
+    this.output().appendLine(`■ ${this.spec.name} stopped`);
     this.containerId = undefined;
     this.setState({ kind: 'stopped' });
   }

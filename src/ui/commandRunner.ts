@@ -35,10 +35,13 @@ export function requireTrust(): void {
   }
 }
 
-/** Converts a VS Code cancellation token to the AbortSignal the core and engine take. */
+/**
+ * Converts a VS Code cancellation token to the AbortSignal the core and engine take. The listener
+ * lives as long as the token, which VS Code disposes with the progress that made it.
+ */
 export function toAbortSignal(token: vscode.CancellationToken): AbortSignal {
   const controller = new AbortController();
   if (token.isCancellationRequested) controller.abort();
-  token.onCancellationRequested(() => controller.abort());
+  else token.onCancellationRequested(() => controller.abort());
   return controller.signal;
 }

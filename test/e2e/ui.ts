@@ -32,11 +32,18 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
-  /** Clicks the quick pick row that shows `text`. */
-  async pick(text: string | RegExp): Promise<void> {
-    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
-    await row.waitFor({ state: 'visible', timeout: 15_000 });
-    await row.click();
+  /**
+   * Picks the quick pick item showing `text` the way a keyboard user does: type to filter, then
+   * Enter once that item is on top (clicking a row races the list's re-rendering).
+   */
+  async pick(text: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ timeout: 15_000 });
+    await input.fill(text);
+    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ timeout: 15_000 });
+    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused', { hasText: text }).waitFor({ timeout: 5_000 });
+    await this.page.keyboard.press('Enter');
   }
 
   async typeIntoInputBox(text: string): Promise<void> {

@@ -77,6 +77,27 @@ describe('Local Serverless in a real VS Code', () => {
     assert.deepEqual(fs.readdirSync(path.dirname(workspaceRoot())), before);
   });
 
+  it('an unknown field in fn.json is a diagnostic on that field, and the function shows as misconfigured and is not run', async () => {
+    const { tree, registry } = await api();
+    const fnJson = path.join(workspaceRoot(), 'hello-python', 'fn.json');
+    const original = fs.readFileSync(fnJson, 'utf8');
+    try {
+      fs.writeFileSync(fnJson, original.replace('"port": 8080,', '"port": 8080,\n  "memroyMb": 128,'));
+      const uri = vscode.Uri.file(fnJson);
+      const diagnostic = await until('a diagnostic on fn.json', () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'Local Serverless'));
+      const document = await vscode.workspace.openTextDocument(uri);
+      assert.equal(document.getText(diagnostic.range), '"memroyMb"');
+      assert.match(diagnostic.message, /Unknown field "memroyMb"/);
+      const node = await until('the misconfigured state', async () => (await functionNodes(tree)).find((n) => n.runner.spec.name === 'hello-python' && n.runner.state.kind === 'misconfigured'));
+      assert.match(String(tree.getTreeItem(node).contextValue), /^function\.misconfigured /);
+      assert.equal(await vscode.commands.executeCommand('localServerless.buildAndRun', uri), undefined, 'nothing is run with half a config');
+      assert.equal(registry.get('hello-python')?.state.kind, 'misconfigured');
+    } finally {
+      fs.writeFileSync(fnJson, original);
+    }
+    await until('the diagnostic to clear', () => vscode.languages.getDiagnostics(vscode.Uri.file(fnJson)).length === 0 || undefined);
+  });
+
   it('Build and Run from a handler file starts the function, Invoke answers beside the editor, Stop removes it', async () => {
     const { registry } = await api();
     const handler = vscode.Uri.file(path.join(workspaceRoot(), 'hello-node', 'handler.js'));
