@@ -15,7 +15,8 @@ fi
 eval "$(bash scripts/setup-vscode.sh)"
 RUN=$LS_CACHE/start; mkdir -p "$RUN/user-data/User" "$RUN/extensions"
 [ -f "$RUN/user-data/User/settings.json" ] || cat >"$RUN/user-data/User/settings.json" <<'JSON'
-{ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false }
+{ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false, "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden" }
 JSON
 # Install the extension exactly as it ships: the VSIX that `vsce package` makes.
 VSIX=$RUN/local-serverless.vsix
