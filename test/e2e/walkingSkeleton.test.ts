@@ -1,50 +1,22 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { LABEL_WORKSPACE, workspaceId } from '../../src/core/names';
-import { ARTIFACTS, copyExamples, launchChromium, startCodeServer, type CodeServer } from '../harness/codeServer';
-import { Workbench } from './ui';
-
-/** This workspace's containers, asked of the real engine through the docker CLI. */
-function containersOf(workspace: string): string[] {
-  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL_WORKSPACE}=${workspaceId(workspace)}`], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean);
-}
-
-async function until(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { openSession, until, type Session } from './session';
+import type { Workbench } from './ui';
 
 describe('walking skeleton in a real VS Code (code-server) against the real Docker engine', () => {
-  let server: CodeServer;
-  let browser: Browser;
+  let session: Session;
   let ui: Workbench;
   let workspace: string;
 
   before(async () => {
-    const vsix = process.env.LOCAL_SERVERLESS_VSIX;
-    assert.ok(vsix && fs.existsSync(vsix), 'LOCAL_SERVERLESS_VSIX names the packaged extension (npm test packages it)');
-    workspace = copyExamples();
-    server = await startCodeServer({ vsix });
-    browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-    ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots'));
-    await page.goto(`${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
-    await ui.ready();
+    session = await openSession('walking-skeleton');
+    ({ ui, workspace } = session);
   });
 
   after(async () => {
-    if (ui) await ui.screenshot('final').catch(() => undefined);
-    await browser?.close();
-    await server?.stop();
-    for (const id of workspace ? containersOf(workspace) : []) execFileSync('docker', ['rm', '-f', id]);
+    await session?.close();
   });
 
   test('the activity bar holds Local Serverless with a Functions view listing the examples', async () => {
@@ -96,7 +68,7 @@ describe('walking skeleton in a real VS Code (code-server) against the real Dock
     await ui.runCommand('Local Serverless: Stop Function');
     await ui.pick('hello-node');
     await ui.treeRow(/hello-node.*stopped/).waitFor({ timeout: 20_000 });
-    assert.deepEqual(containersOf(workspace), []);
+    assert.deepEqual(session.containers(), []);
     await ui.screenshot('stopped');
   });
 
@@ -105,11 +77,11 @@ describe('walking skeleton in a real VS Code (code-server) against the real Dock
     await ui.runCommand('Local Serverless: Build and Run');
     await ui.pick('hello-python');
     await ui.treeRow(/hello-python.*running at/).waitFor({ timeout: 90_000 });
-    assert.equal(containersOf(workspace).length, 1);
+    assert.equal(session.containers().length, 1);
     // Reloading the window shuts the extension host down as closing VS Code does.
     await ui.runCommand('Developer: Reload Window');
-    await until('the containers to be removed', () => containersOf(workspace).length === 0, 20_000).catch(() => undefined);
-    assert.deepEqual(containersOf(workspace), []);
+    await until('the containers to be removed', () => session.containers().length === 0, 20_000).catch(() => undefined);
+    assert.deepEqual(session.containers(), []);
     await ui.ready();
   });
 });

@@ -1,47 +1,24 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { LABEL_WORKSPACE, workspaceId } from '../../src/core/names';
-import { ARTIFACTS, copyExamples, launchChromium, startCodeServer, type CodeServer } from '../harness/codeServer';
-import { Workbench } from './ui';
-
-async function until(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { openSession, until, type Session } from './session';
+import type { Workbench } from './ui';
 
 describe('the function workflow and the inner loop in a real VS Code against the real Docker engine', () => {
-  let server: CodeServer;
-  let browser: Browser;
+  let session: Session;
   let ui: Workbench;
   let workspace: string;
 
   before(async () => {
-    const vsix = process.env.LOCAL_SERVERLESS_VSIX;
-    assert.ok(vsix && fs.existsSync(vsix), 'LOCAL_SERVERLESS_VSIX names the packaged extension (npm test packages it)');
-    workspace = copyExamples();
-    server = await startCodeServer({ vsix });
-    browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-    ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots', 'workflow'));
-    await page.goto(`${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
-    await ui.ready();
+    session = await openSession('workflow');
+    ({ ui, workspace } = session);
     await ui.page.locator('.activitybar [aria-label^="Local Serverless"]').first().click();
     await ui.treeRow('hello-node').waitFor({ timeout: 30_000 });
   });
 
   after(async () => {
-    if (ui) await ui.screenshot('final').catch(() => undefined);
-    await browser?.close();
-    await server?.stop();
-    const left = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL_WORKSPACE}=${workspaceId(workspace)}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    for (const id of left) execFileSync('docker', ['rm', '-f', id]);
+    await session?.close();
   });
 
   test('an existing Dockerfile project without fn.json is listed as a function', async () => {

@@ -162,3 +162,15 @@ describe('planWrites', () => {
     await assert.rejects(fs.access(target));
   });
 });
+
+describe('bundled examples', () => {
+  // examples/hello-* are what New Function writes: render again and compare, so they never drift apart.
+  for (const [runtime, name] of [['node', 'hello-node'], ['python', 'hello-python']] as const) {
+    it(`examples/${name} is exactly the ${runtime} template rendered for "${name}"`, async () => {
+      const examples = path.resolve(__dirname, '../../../examples', name);
+      for (const file of renderTemplate(await loadTemplate(path.resolve(__dirname, '../../../templates'), runtime), { name, port: 8080 })) {
+        assert.equal(await fs.readFile(path.join(examples, file.relativePath), 'utf8'), file.content, `${name}/${file.relativePath}`);
+      }
+    });
+  }
+});

@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { detectProject, renderDockerfile } from '../../core/detectRuntime';
 import { CancelledError, UserFacingError } from '../../core/errors';
-import { planWrites } from '../../core/scaffold';
 import type { FunctionDiscovery } from '../discovery';
+import { writeFilesAskingFirst } from './writeFiles';
 
 const RUNTIME_LABELS = { node: 'Node.js', python: 'Python' } as const;
 
@@ -32,24 +32,8 @@ export function addDockerfile(discovery: FunctionDiscovery) {
       );
     }
 
-    const files = await planWrites(folder, renderDockerfile(project));
-    const conflicts = files.filter((f) => f.action === 'conflict');
-    let toWrite = files.filter((f) => f.action === 'create');
-    if (conflicts.length) {
-      const replace = 'Replace';
-      const keep = 'Keep Existing';
-      const answer = await vscode.window.showWarningMessage(
-        `${shown} already has ${conflicts.map((c) => c.relativePath).join(' and ')} with other content. Replace with the generated ${RUNTIME_LABELS[project.runtime]} version?`,
-        { modal: true, detail: '"Keep Existing" leaves those files as they are and writes only the missing ones.' },
-        replace,
-        keep,
-      );
-      if (!answer) throw new CancelledError();
-      if (answer === replace) toWrite = [...toWrite, ...conflicts];
-    }
-    for (const file of toWrite) {
-      await vscode.workspace.fs.writeFile(vscode.Uri.file(path.join(folder, file.relativePath)), new TextEncoder().encode(file.content));
-    }
+    const toWrite = await writeFilesAskingFirst(folder, renderDockerfile(project), (paths) =>
+      `${shown} already has ${paths.join(' and ')} with other content. Replace with the generated ${RUNTIME_LABELS[project.runtime]} version?`);
     await discovery.refresh();
     await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, 'Dockerfile')));
     const wroteDockerfile = toWrite.some((f) => f.relativePath === 'Dockerfile');

@@ -3,8 +3,9 @@ import * as vscode from 'vscode';
 import { CancelledError, UserFacingError } from '../../core/errors';
 import { DEFAULT_PORT } from '../../core/functionSpec';
 import { resolveInside, validateFunctionName } from '../../core/names';
-import { listTemplates, planWrites, renderTemplate } from '../../core/scaffold';
+import { listTemplates, renderTemplate } from '../../core/scaffold';
 import type { FunctionDiscovery } from '../discovery';
+import { writeFilesAskingFirst } from './writeFiles';
 
 /**
  * New Function: asks for a name and a runtime, writes the template into `<workspace>/<name>`,
@@ -39,24 +40,8 @@ export function newFunction(templatesRoot: string, discovery: FunctionDiscovery)
       throw new CancelledError();
     }
 
-    const files = await planWrites(folder, renderTemplate(template, { name: name.trim(), port: DEFAULT_PORT }));
-    const conflicts = files.filter((f) => f.action === 'conflict');
-    let toWrite = files.filter((f) => f.action === 'create');
-    if (conflicts.length) {
-      const overwrite = 'Overwrite';
-      const keep = 'Keep Existing';
-      const answer = await vscode.window.showWarningMessage(
-        `${conflicts.length} file(s) already exist in ${vscode.workspace.asRelativePath(folder)} with other content: ${conflicts.map((c) => c.relativePath).join(', ')}.`,
-        { modal: true, detail: '"Keep Existing" writes only the missing files.' },
-        overwrite,
-        keep,
-      );
-      if (!answer) throw new CancelledError();
-      if (answer === overwrite) toWrite = [...toWrite, ...conflicts];
-    }
-    for (const file of toWrite) {
-      await vscode.workspace.fs.writeFile(vscode.Uri.file(path.join(folder, file.relativePath)), new TextEncoder().encode(file.content));
-    }
+    await writeFilesAskingFirst(folder, renderTemplate(template, { name: name.trim(), port: DEFAULT_PORT }), (paths) =>
+      `${paths.length} file(s) already exist in ${vscode.workspace.asRelativePath(folder)} with other content: ${paths.join(', ')}. Replace them with the template's?`);
     await discovery.refresh();
     const entry = vscode.Uri.file(path.join(folder, template.entry));
     await vscode.window.showTextDocument(entry);

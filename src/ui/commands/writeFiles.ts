@@ -1,0 +1,31 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CancelledError } from '../../core/errors';
+import { planWrites, type RenderedFile } from '../../core/scaffold';
+
+/**
+ * Writes generated files into `folder` without losing anything: files that do not exist are
+ * created, identical ones are left alone silently, and files with other content are replaced only
+ * when the user says so in a modal ("Keep Existing" writes just the missing ones; Escape cancels).
+ * Returns the files written.
+ */
+export async function writeFilesAskingFirst(folder: string, generated: RenderedFile[], describeConflict: (paths: string[]) => string): Promise<RenderedFile[]> {
+  const files = await planWrites(folder, generated);
+  const conflicts = files.filter((f) => f.action === 'conflict');
+  let toWrite = files.filter((f) => f.action === 'create');
+  if (conflicts.length) {
+    const replace = 'Replace';
+    const answer = await vscode.window.showWarningMessage(
+      describeConflict(conflicts.map((c) => c.relativePath)),
+      { modal: true, detail: '"Keep Existing" leaves those files as they are and writes only the missing ones.' },
+      replace,
+      'Keep Existing',
+    );
+    if (!answer) throw new CancelledError();
+    if (answer === replace) toWrite = [...toWrite, ...conflicts];
+  }
+  for (const file of toWrite) {
+    await vscode.workspace.fs.writeFile(vscode.Uri.file(path.join(folder, file.relativePath)), new TextEncoder().encode(file.content));
+  }
+  return toWrite;
+}
