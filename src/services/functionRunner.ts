@@ -157,20 +157,15 @@ export class FunctionRunner implements Disposable {
     }
     this.restarting.add(id);
     try {
+      const restartedAt = Math.floor(Date.now() / 1000);
       await this.engine.restart(id);
+      // The attach stream ended with the old process: follow the new one's output from the restart on.
+      await this.attachLogs(id, restartedAt);
       await waitForPort(this.hostPort, READY_TIMEOUT_MS, signal);
     } finally {
       this.restarting.delete(id);
     }
     return `${files.length} file(s) copied, container restarted`;
-  }
-
-  /** The URL of the running function, building and starting it first when it is not running. */
-  async ensureRunning(signal?: AbortSignal): Promise<string> {
-    if (this.currentState.kind === 'running' && !this.inflight) return this.currentState.url;
-    if (this.inflight) await this.inflight.done.catch(() => undefined);
-    if (this.currentState.kind === 'running') return this.currentState.url;
-    return this.buildAndRun(signal);
   }
 
   private async update(signal: AbortSignal): Promise<string> {
@@ -197,7 +192,7 @@ export class FunctionRunner implements Disposable {
       return url;
     } catch (error) {
       if (isCancellation(error)) {
-        out.appendLine(`[build] cancelled: a newer change replaced this update`);
+        out.appendLine('[build] cancelled (stopped, or replaced by a newer change)');
         this.restoreStateAfterFailure(hadContainer);
         throw new CancelledError();
       }

@@ -6,7 +6,7 @@ import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
-import { realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
 
 /** Invokes until the reply satisfies `accept` (bounded: at most `timeoutMs`, one request per 20 ms). */
 async function untilReply(url: string, accept: (body: string) => boolean, timeoutMs = 15_000): Promise<string> {
@@ -95,6 +95,23 @@ describe('the inner loop against the real Docker engine', () => {
     await new Promise((r) => setTimeout(r, 500)); // any straggling update would have started by now
     const count = updates(sink('loop-py').text).length - before;
     assert.ok(count >= 1 && count <= 2, `expected 1 or 2 updates, got ${count}`);
+  });
+
+  test('an image that does not reload on SIGHUP is restarted after a sync, and its logs keep flowing', async () => {
+    const folder = path.join(ws.root, 'plain-app');
+    await fs.cp(path.resolve(__dirname, '../../../examples/existing-python-app'), folder, { recursive: true });
+    await fs.writeFile(path.join(folder, 'fn.json'), JSON.stringify({ name: 'plain-app', sync: ['*.py'] }));
+    registry.setSpecs([...registry.functions.map((r) => r.spec), await readSpec(folder)]);
+    const runner = registry.get('plain-app')!;
+    const url = await runner.buildAndRun();
+    autoReload.reconcile();
+    await autoReload.ready('plain-app');
+    const app = path.join(folder, 'app.py');
+    await fs.writeFile(app, (await fs.readFile(app, 'utf8')).replace('"service": "existing-python-app"}', '"service": "restarted-app"}'));
+    await untilReply(url, (b) => b.includes('restarted-app'));
+    await sink('plain-app').waitFor(/↻ app\.py changed → sync \(1 file\(s\) copied, container restarted\)/);
+    assert.equal(runner.state.kind, 'running');
+    await sink('plain-app').waitFor(/existing app got \{'name': 'loop'\}/); // printed by the restarted process
   });
 
   test('a breaking Dockerfile edit keeps the old container answering and says why', async () => {
