@@ -228,11 +228,18 @@ export class FunctionRunner implements Disposable {
     const hostPort = await this.chooseHostPort();
     const envFileValues = await this.readEnvFile();
     const request = planRun(this.spec, this.wsId, hostPort, envFileValues);
-    const old = this.containerId;
-    if (old) await this.removeContainer(old, 0);
     if (signal.aborted) throw new CancelledError();
+    // The old container holds the host port until it is gone; creating and attaching to the new
+    // one needs no port, so both happen while the old one is being removed.
+    const old = this.containerId;
+    const removal = old ? this.removeContainer(old, 0) : Promise.resolve();
     out.appendLine(`[run] ${describeRun(request)}`);
-    const id = await this.engine.create(request);
+    let id: string;
+    try {
+      id = await this.engine.create(request);
+    } finally {
+      await removal;
+    }
     this.containerId = id;
     this.hostPort = hostPort;
     this.starting.add(id);
