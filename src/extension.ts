@@ -22,7 +22,6 @@ import { RunningStatusItem } from './ui/statusBar';
 
 let registry: FunctionRegistry | undefined;
 
-/** Composition root: builds the objects, wires them, and hands every disposable to VS Code. */
 /** What activate returns: used by the extension-host tests to read the view and timings. */
 export interface LocalServerlessApi {
   activationMs: number;
@@ -31,19 +30,21 @@ export interface LocalServerlessApi {
   autoReload: AutoReload;
 }
 
+/** Composition root: builds the objects, wires them, and hands every disposable to VS Code. */
 export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Local Serverless', { log: true });
-  const endpoint = resolveEndpoint(defaultEndpointInputs(vscode.workspace.getConfiguration('localServerless').get<string>('dockerHost')));
-  const engine = new DockerEngine(endpoint);
+  const configuredEndpoint = () => resolveEndpoint(defaultEndpointInputs(vscode.workspace.getConfiguration('localServerless').get<string>('dockerHost')));
+  const engine = new DockerEngine(configuredEndpoint());
   const folders = vscode.workspace.workspaceFolders ?? [];
   const wsId = workspaceId(vscode.workspace.workspaceFile?.fsPath ?? folders[0]?.uri.fsPath ?? 'no-folder');
   const channels = new FunctionOutputChannels();
-  registry = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message));
-  const discovery = new FunctionDiscovery(registry, log);
+  const functions = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message));
+  registry = functions;
+  const discovery = new FunctionDiscovery(functions, log);
   const autoReloadSettings = new AutoReloadSettings(context.workspaceState);
-  const autoReload = new AutoReload(registry, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message));
-  const tree = new FunctionsTreeProvider(registry, (name) => autoReloadSettings.isEnabled(name));
+  const autoReload = new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message));
+  const tree = new FunctionsTreeProvider(functions, (name) => autoReloadSettings.isEnabled(name));
   const onAutoReloadSetting = autoReloadSettings.onDidChange(() => {
     autoReload.reconcile();
     tree.refresh();
@@ -51,43 +52,43 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   const treeView = vscode.window.createTreeView('localServerless.functions', { treeDataProvider: tree, showCollapseAll: true });
   const results = new InvokeResultView();
   const templatesRoot = path.join(context.extensionPath, 'templates');
-  const codeLenses = new HandlerCodeLensProvider(registry);
+  const codeLenses = new HandlerCodeLensProvider(functions);
   const onEngineSetting = vscode.workspace.onDidChangeConfiguration((e) => {
     if (!e.affectsConfiguration('localServerless.dockerHost')) return;
-    engine.connectTo(resolveEndpoint(defaultEndpointInputs(vscode.workspace.getConfiguration('localServerless').get<string>('dockerHost'))));
-    void registry?.connect();
+    engine.connectTo(configuredEndpoint());
+    void functions.connect();
   });
-  const engineState = registry.onDidChange(() => {
-    void vscode.commands.executeCommand('setContext', 'localServerless.engineUnreachable', registry?.engineStatus.kind === 'unavailable');
+  const engineState = functions.onDidChange(() => {
+    void vscode.commands.executeCommand('setContext', 'localServerless.engineUnreachable', functions.engineStatus.kind === 'unavailable');
   });
 
   context.subscriptions.push(
-    log, engine, channels, registry, autoReloadSettings, autoReload, onAutoReloadSetting, discovery, tree, treeView, results, engineState,
+    log, engine, channels, functions, autoReloadSettings, autoReload, onAutoReloadSetting, discovery, tree, treeView, results, engineState,
     codeLenses, onEngineSetting,
     vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'javascript' }, { scheme: 'file', language: 'typescript' }, { scheme: 'file', language: 'python' }], codeLenses),
-    new EditorContext(registry),
-    new RunningStatusItem(registry),
+    new EditorContext(functions),
+    new RunningStatusItem(functions),
     registerCommand('localServerless.newFunction', newFunction(templatesRoot, discovery), log),
     registerCommand('localServerless.addDockerfile', addDockerfile(discovery), log),
-    registerCommand('localServerless.buildAndRun', buildAndRun(registry, channels), log),
-    registerCommand('localServerless.invoke', invoke(registry, channels, results, context.workspaceState), log),
-    registerCommand('localServerless.stop', stop(registry), log),
-    registerCommand('localServerless.showLogs', showLogs(registry, channels), log),
-    registerCommand('localServerless.copyUrl', copyUrl(registry), log),
-    registerCommand('localServerless.enableAutoReload', setAutoReload(registry, autoReloadSettings, true), log),
-    registerCommand('localServerless.disableAutoReload', setAutoReload(registry, autoReloadSettings, false), log),
-    registerCommand('localServerless.saveEvent', saveEvent(registry, context.workspaceState), log),
-    registerCommand('localServerless.cleanUp', cleanUp(registry), log),
+    registerCommand('localServerless.buildAndRun', buildAndRun(functions, channels), log),
+    registerCommand('localServerless.invoke', invoke(functions, channels, results, context.workspaceState), log),
+    registerCommand('localServerless.stop', stop(functions), log),
+    registerCommand('localServerless.showLogs', showLogs(functions, channels), log),
+    registerCommand('localServerless.copyUrl', copyUrl(functions), log),
+    registerCommand('localServerless.enableAutoReload', setAutoReload(functions, autoReloadSettings, true), log),
+    registerCommand('localServerless.disableAutoReload', setAutoReload(functions, autoReloadSettings, false), log),
+    registerCommand('localServerless.saveEvent', saveEvent(functions, context.workspaceState), log),
+    registerCommand('localServerless.cleanUp', cleanUp(functions), log),
     registerCommand('localServerless.refresh', () => discovery.refresh(), log),
-    registerCommand('localServerless.retryConnection', () => registry?.connect(), log),
+    registerCommand('localServerless.retryConnection', () => functions.connect(), log),
   );
 
   // Discovery and the engine check run after activation returns: neither should delay VS Code.
   void discovery.refresh();
-  void registry.connect().then((status) => log.info(`Docker engine at ${engine.endpoint}: ${status.kind}`));
+  void functions.connect().then((status) => log.info(`Docker engine at ${engine.endpoint}: ${status.kind}`));
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(0)} ms (workspace id ${wsId})`);
-  return { activationMs, registry, tree, autoReload };
+  return { activationMs, registry: functions, tree, autoReload };
 }
 
 /** Removes this workspace's containers when VS Code closes: nothing is left running. */
