@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import schema from '../../media/fn.schema.json';
 
@@ -29,7 +29,16 @@ export interface ParsedConfig {
   problems: ConfigProblem[];
 }
 
-const validate = new Ajv({ allErrors: true, strict: false }).compile<FnConfig>(schema);
+let compiled: ValidateFunction<FnConfig> | undefined;
+/** Compiled on first use: ajv takes ~40 ms to load, which extension activation should not pay. */
+function validator(): ValidateFunction<FnConfig> {
+  if (!compiled) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Ajv = require('ajv').default as typeof import('ajv').default;
+    compiled = new Ajv({ allErrors: true, strict: false }).compile<FnConfig>(schema);
+  }
+  return compiled;
+}
 
 /** Parses fn.json text (comments and trailing commas allowed) and checks it against the schema. */
 export function parseFnConfig(text: string): ParsedConfig {
@@ -40,6 +49,7 @@ export function parseFnConfig(text: string): ParsedConfig {
     return { config: {}, problems: problems.length ? problems : [{ message: 'fn.json is empty: write {} or delete the file.', offset: 0, length: 0 }] };
   }
   const value = nodeValue(root);
+  const validate = validator();
   if (validate(value)) return { config: value, problems: [] };
   return { config: {}, problems: (validate.errors ?? []).map((e) => locate(root, e)) };
 }

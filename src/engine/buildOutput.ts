@@ -1,4 +1,4 @@
-import * as protobuf from 'protobufjs';
+import type * as Protobuf from 'protobufjs';
 import { BuildFailedError } from './engine';
 
 /**
@@ -15,9 +15,11 @@ message VertexLog { string vertex = 1; int64 stream = 3; bytes msg = 4; }
 message Timestamp { int64 seconds = 1; int32 nanos = 2; }
 `;
 
-let statusType: protobuf.Type | undefined;
-function statusResponse(): protobuf.Type {
-  statusType ??= protobuf.parse(STATUS_PROTO).root.lookupType('moby.buildkit.v1.StatusResponse');
+let statusType: Protobuf.Type | undefined;
+/** Parsed on the first BuildKit build: protobufjs is not loaded while the extension activates. */
+function statusResponse(): Protobuf.Type {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  statusType ??= (require('protobufjs') as typeof Protobuf).parse(STATUS_PROTO).root.lookupType('moby.buildkit.v1.StatusResponse');
   return statusType;
 }
 

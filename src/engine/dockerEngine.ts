@@ -1,10 +1,19 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import * as tar from 'tar-fs';
 import { CancelledError } from '../core/errors';
 import type { BuildRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
 import { EngineUnavailableError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
 import { modemOptions, type EngineEndpoint } from './endpoint';
+
+/**
+ * dockerode pulls in ssh2, gRPC and protobufjs (~0.2 s to load): load it when the engine is first
+ * used, not while VS Code activates the extension.
+ */
+function loadDockerode(): typeof Docker {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('dockerode') as typeof Docker;
+}
 
 /** Short calls (inspect, create, remove…) that take longer than this are treated as a hung engine. */
 const REQUEST_TIMEOUT_MS = 20_000;
@@ -16,7 +25,8 @@ const PING_TIMEOUT_MS = 3_000;
  * connection failures become EngineUnavailableError naming the endpoint.
  */
 export class DockerEngine implements ContainerEngine {
-  private docker!: Docker;
+  private client: Docker | undefined;
+  private modem: Record<string, unknown> = {};
   endpoint!: string;
   /**
    * BuildKit rebuilds a code-only change several times faster than the classic builder (~0.15 s
@@ -31,8 +41,14 @@ export class DockerEngine implements ContainerEngine {
   /** Points the adapter at another endpoint (the user changed `localServerless.dockerHost`). */
   connectTo(endpoint: EngineEndpoint): void {
     this.endpoint = `${endpoint.host} (${endpoint.source})`;
-    this.docker = new Docker(modemOptions(endpoint.host) as Docker.DockerOptions);
+    this.modem = modemOptions(endpoint.host);
+    this.client = undefined;
     this.builder = process.env.LOCAL_SERVERLESS_BUILDER === 'classic' ? 'classic' : 'buildkit';
+  }
+
+  private get docker(): Docker {
+    this.client ??= new (loadDockerode())(this.modem as Docker.DockerOptions);
+    return this.client;
   }
 
   async ping(): Promise<void> {
