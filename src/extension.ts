@@ -83,9 +83,11 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
     registerCommand('localServerless.retryConnection', () => functions.connect(), log),
   );
 
-  // Discovery and the engine check run after activation returns: neither should delay VS Code.
+  // Discovery and the engine check run after activation returns: neither should delay VS Code
+  // (the first engine call loads dockerode, ~0.2 s, and async code runs synchronously up to its first await).
   void discovery.refresh();
-  void functions.connect().then((status) => log.info(`Docker engine at ${engine.endpoint}: ${status.kind}`));
+  const connectSoon = setTimeout(() => void functions.connect().then((status) => log.info(`Docker engine at ${engine.endpoint}: ${status.kind}`)), 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(connectSoon) });
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(0)} ms (workspace id ${wsId})`);
   return { activationMs, registry: functions, tree, autoReload };

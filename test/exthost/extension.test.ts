@@ -112,7 +112,25 @@ describe('Local Serverless in a real VS Code', () => {
     assert.match(result.document.getText(), /"message": "Hello, extension host!"/);
     assert.match(result.document.getText(), /^\/\/ 200 OK in [\d.]+ ms/m);
 
+    const saved = await vscode.commands.executeCommand<string>('localServerless.saveEvent', handler, 'from-ext-host');
+    assert.equal(saved, path.join(workspaceRoot(), 'hello-node', 'events', 'from-ext-host.json'));
+    assert.deepEqual(JSON.parse(fs.readFileSync(saved, 'utf8')), { name: 'extension host' }, 'the last payload is what was saved');
+
     await vscode.commands.executeCommand('localServerless.stop', handler);
     assert.equal(registry.get('hello-node')?.state.kind, 'stopped');
+  });
+
+  it('Add Dockerfile turns a folder of Node.js code into a function', async () => {
+    const { registry } = await api();
+    const folder = path.join(workspaceRoot(), 'plain-node-app');
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, 'package.json'), JSON.stringify({ name: 'plain-node-app', scripts: { start: 'node app.js' } }));
+    fs.writeFileSync(path.join(folder, 'app.js'), "require('http').createServer((q, s) => s.end('{}')).listen(process.env.PORT || 8080);\n");
+    assert.equal(await vscode.commands.executeCommand('localServerless.addDockerfile', vscode.Uri.file(folder)), folder);
+    const dockerfile = fs.readFileSync(path.join(folder, 'Dockerfile'), 'utf8');
+    assert.match(dockerfile, /^FROM node:20-bookworm-slim/m);
+    assert.match(dockerfile, /CMD \["node", "app\.js"\]/);
+    assert.ok(fs.existsSync(path.join(folder, '.dockerignore')));
+    await until('the folder to be a function', () => registry.get('plain-node-app'));
   });
 });

@@ -13,9 +13,10 @@ const EVENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /**
  * Save as Event: stores the function's last payload (or one typed now) as `events/<name>.json`, so it
  * shows under the function in the tree and in the Invoke picker. Asks before replacing a file.
+ * The event name may be passed by callers that already know it.
  */
 export function saveEvent(registry: FunctionRegistry, state: vscode.Memento) {
-  return async (arg?: unknown): Promise<string> => {
+  return async (arg?: unknown, nameArg?: unknown): Promise<string> => {
     // From the result view's title bar the argument is the result document: save for its function.
     const fromResult = arg instanceof vscode.Uri ? functionOfResult(arg) : undefined;
     const runner = (fromResult && registry.get(fromResult)) || (await resolveFunction(registry, arg, 'Function to save an event for'));
@@ -24,13 +25,14 @@ export function saveEvent(registry: FunctionRegistry, state: vscode.Memento) {
     if (payload === undefined) throw new CancelledError();
     const parsed = parsePayload(payload);
     if (!parsed.ok) throw new UserFacingError(parsed.message);
-    const name = await vscode.window.showInputBox({
+    const name = typeof nameArg === 'string' ? nameArg : await vscode.window.showInputBox({
       title: `Save ${last !== undefined ? 'the last payload' : 'payload'} of ${runner.spec.name} as an event`,
       prompt: 'Saved as events/<name>.json in the function folder',
       value: 'event',
       validateInput: (text) => (EVENT_NAME.test(text.trim()) ? undefined : 'Use letters, digits, ".", "_" and "-" (a file name without .json).'),
     });
     if (name === undefined) throw new CancelledError();
+    if (!EVENT_NAME.test(name.trim())) throw new UserFacingError(`"${name}" cannot name an event: use letters, digits, ".", "_" and "-".`);
     const file = path.join(runner.spec.folder, 'events', `${name.trim()}.json`);
     const exists = await fs.access(file).then(() => true, () => false);
     if (exists) {
