@@ -34,25 +34,31 @@ function basename(file: string): string {
 }
 
 /**
- * Collects file changes and hands them over once no new change has arrived for `quietMs`: a burst
- * of saves becomes one update. Keeps the latest kind per path (a file added then changed is a change).
+ * Collects file changes and hands them over as one update per burst of saves. The first change
+ * after a quiet spell is handed over once `firstQuietMs` pass without another (long enough for the
+ * write to finish, short enough not to be felt); changes that keep coming are handed over once
+ * `burstQuietMs` pass without one. So a single save updates almost at once, and a burst of saves
+ * gives at most two updates: its start and its end. Keeps the latest kind per path.
  */
 export class ChangeCoalescer {
   private pending = new Map<string, FileChange>();
   private timer: NodeJS.Timeout | undefined;
+  private lastChangeAt = -Infinity;
 
-  constructor(private readonly quietMs: number, private readonly flush: (changes: FileChange[]) => void) {}
+  constructor(private readonly firstQuietMs: number, private readonly burstQuietMs: number, private readonly flush: (changes: FileChange[]) => void) {}
 
-  add(change: FileChange): void {
+  add(change: FileChange, now = performance.now()): void {
     const previous = this.pending.get(change.path);
-    // add + change stays an add; add + unlink is nothing to carry but still a change of the tree.
+    // add + change stays an add: the file is still new to the container.
     this.pending.set(change.path, previous?.kind === 'add' && change.kind === 'change' ? previous : change);
+    const inBurst = now - this.lastChangeAt < this.burstQuietMs;
+    this.lastChangeAt = now;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       const changes = [...this.pending.values()];
       this.pending = new Map();
       this.flush(changes);
-    }, this.quietMs);
+    }, inBurst ? this.burstQuietMs : this.firstQuietMs);
   }
 
   dispose(): void {

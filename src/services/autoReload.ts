@@ -4,12 +4,13 @@ import { watchFolder, type FolderWatcher } from '../watch/folderWatcher';
 import type { FunctionRegistry } from './functionRegistry';
 import type { FunctionRunner } from './functionRunner';
 
+/** Quiet time after a lone save before its update starts: the write has long finished by then. */
+export const FIRST_QUIET_MS = 15;
 /**
- * Quiet time after the last save before an update starts: a burst of saves becomes one update.
- * chokidar reports changes to one file at most every ~55 ms, so anything shorter would split a
- * continuous burst into one update per report.
+ * Quiet time that ends a burst of saves. chokidar reports changes to one file at most every
+ * ~55 ms, so anything shorter would split a continuous burst into one update per report.
  */
-export const COALESCE_MS = 90;
+export const BURST_QUIET_MS = 90;
 
 interface Watch {
   folder: string;
@@ -42,7 +43,7 @@ export class AutoReload implements Disposable {
     }
     for (const [name, runner] of wanted) {
       if (this.watches.has(name)) continue;
-      const coalescer = new ChangeCoalescer(COALESCE_MS, (changes) => void runner.applyChanges(changes));
+      const coalescer = new ChangeCoalescer(FIRST_QUIET_MS, BURST_QUIET_MS, (changes) => void runner.applyChanges(changes));
       const watcher = watchFolder(runner.spec.folder, (change) => coalescer.add(change));
       watcher.catch((error) => this.log(`cannot watch ${runner.spec.folder}: ${String(error)}`));
       this.watches.set(name, { folder: runner.spec.folder, watcher, coalescer });

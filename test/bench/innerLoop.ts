@@ -103,38 +103,33 @@ async function main(): Promise<void> {
       cliContainers.push(container);
       const file = path.join(cliSpec.folder, runtime.handler);
       const original = await fs.readFile(file, 'utf8');
-      const cli: Record<'rebuild' | 'rebuildBuildKit' | 'cpRestart', number[]> = { rebuild: [], rebuildBuildKit: [], cpRestart: [] };
-      for (let i = 1; i <= EDITS; i++) {
-        const marker = `clirebuild${i}x`;
-        const t0 = performance.now();
-        await writeMarker(file, original, marker);
-        const reply = firstReplyWith(url, marker, t0);
-        await dockerAsync('build', '-q', '-t', tag, cliSpec.folder);
+      /** Times EDITS edits, each followed by `work` (the CLI steps), from the write to the first new reply. */
+      const timeEdits = async (prefix: string, work: () => Promise<void>): Promise<number[]> => {
+        const times: number[] = [];
+        for (let i = 1; i <= EDITS; i++) {
+          const marker = `${prefix}${i}x`;
+          const t0 = performance.now();
+          await writeMarker(file, original, marker);
+          const reply = firstReplyWith(url, marker, t0);
+          await work();
+          times.push(await reply);
+        }
+        return times;
+      };
+      const rebuildWith = (build: typeof dockerAsync) => async () => {
+        await build('build', '-q', '-t', tag, cliSpec.folder);
         await dockerAsync('rm', '-f', container);
         container = await run();
         cliContainers.push(container);
-        cli.rebuild.push(await reply);
-      }
-      for (let i = 1; i <= EDITS; i++) {
-        const marker = `clibk${i}x`;
-        const t0 = performance.now();
-        await writeMarker(file, original, marker);
-        const reply = firstReplyWith(url, marker, t0);
-        await dockerBuildKit('build', '-q', '-t', tag, cliSpec.folder);
-        await dockerAsync('rm', '-f', container);
-        container = await run();
-        cliContainers.push(container);
-        cli.rebuildBuildKit.push(await reply);
-      }
-      for (let i = 1; i <= EDITS; i++) {
-        const marker = `clicp${i}x`;
-        const t0 = performance.now();
-        await writeMarker(file, original, marker);
-        const reply = firstReplyWith(url, marker, t0);
-        await dockerAsync('cp', file, `${container}:/app/${runtime.handler}`);
-        await dockerAsync('restart', container);
-        cli.cpRestart.push(await reply);
-      }
+      };
+      const cli = {
+        rebuild: await timeEdits('clirebuild', rebuildWith(dockerAsync)),
+        rebuildBuildKit: await timeEdits('clibk', rebuildWith(dockerBuildKit)),
+        cpRestart: await timeEdits('clicp', async () => {
+          await dockerAsync('cp', file, `${container}:/app/${runtime.handler}`);
+          await dockerAsync('restart', container);
+        }),
+      };
       docker('rm', '-f', container);
 
       const [s, r, cr, cc, ck] = [median(ours.sync), median(ours.rebuild), median(cli.rebuild), median(cli.cpRestart), median(cli.rebuildBuildKit)];
