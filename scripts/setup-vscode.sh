@@ -11,6 +11,10 @@ DIR=$LS_CACHE/vscode
 NODE24_BIN=$DIR/node_modules/node/bin
 CODE_SERVER=$DIR/cs/node_modules/.bin/code-server
 t0=$(now)
+# Run from `npm test`/`npm start`, this script inherits the outer npm's npm_* variables; the inner
+# npm would take them as its own config (code-server's postinstall then reads "node/v20" from
+# npm_config_user_agent and refuses). Each install below gets a clean npm environment.
+for var in $(compgen -e | grep -i '^npm_' || true); do unset "$var"; done
 apt_ensure chromium libkrb5-dev
 mkdir -p "$DIR/cs"
 if [ ! -x "$NODE24_BIN/node" ]; then

@@ -12,7 +12,7 @@ if command -v code >/dev/null 2>&1 && [ -z "${LOCAL_SERVERLESS_USE_CODE_SERVER:-
   log "opening desktop VS Code on examples/"
   exec code --extensionDevelopmentPath="$LS_ROOT" "$LS_ROOT/examples"
 fi
-eval "$(bash scripts/setup-vscode.sh)"
+vscode_env=$(bash scripts/setup-vscode.sh) || { log "setting up code-server and Chromium failed (see above)"; exit 1; }; eval "$vscode_env"
 RUN=$LS_CACHE/start; mkdir -p "$RUN/user-data/User" "$RUN/extensions"
 [ -f "$RUN/user-data/User/settings.json" ] || cat >"$RUN/user-data/User/settings.json" <<'JSON'
 { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "extensions.autoCheckUpdates": false,

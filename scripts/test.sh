@@ -35,7 +35,7 @@ stage() { # stage <name> <kind> <command...>
 
 t0=$(now)
 t=$(now); bash scripts/setup-docker.sh; summary+=("$(printf '%-12s %s' setup-docker "$(elapsed "$t")")")
-t=$(now); eval "$(bash scripts/setup-vscode.sh)"; export CODE_SERVER NODE24_BIN; summary+=("$(printf '%-12s %s' setup-vscode "$(elapsed "$t")")")
+t=$(now); vscode_env=$(bash scripts/setup-vscode.sh) || { log "setting up code-server and Chromium failed (see above)"; exit 1; }; eval "$vscode_env"; export CODE_SERVER NODE24_BIN; summary+=("$(printf '%-12s %s' setup-vscode "$(elapsed "$t")")")
 t=$(now)
 npm run --silent build
 npx tsc -p .
