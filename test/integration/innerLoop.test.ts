@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -124,5 +125,30 @@ describe('the inner loop against the real Docker engine', () => {
     assert.equal(runner.state.kind, 'running');
     assert.match(await untilReply(url, () => true), /Rebuilt, loop!/);
     await fs.writeFile(dockerfile, good);
+  });
+
+  test('a newer change cancels a rebuild still building: the build request is aborted, and the newer code serves', async () => {
+    const runner = registry.get('loop-node')!;
+    const url = runner.url!;
+    const dockerfile = path.join(runner.spec.folder, 'Dockerfile');
+    const good = await fs.readFile(dockerfile, 'utf8');
+    const out = sink('loop-node');
+    const mark = out.text.length;
+    // A step that would take 60 s: the rebuild it starts must be cut short, not waited for.
+    await fs.writeFile(dockerfile, good.replace('COPY . .', 'RUN sleep 61.25\nCOPY . .'));
+    await out.waitFor(/\[build\] .*RUN sleep 61\.25/, 15_000);
+    const handler = path.join(runner.spec.folder, 'handler.js');
+    await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace(/Rebuilt, |Hello, /, 'Newest, '));
+    await fs.writeFile(dockerfile, good);
+    const started = Date.now();
+    await untilReply(url, (b) => b.includes('Newest, loop!'), 30_000);
+    assert.ok(Date.now() - started < 30_000);
+    assert.match(out.text.slice(mark), /\[build\] cancelled/, 'the older build says it was cancelled');
+    assert.doesNotMatch(out.text.slice(mark), /✖/, 'a cancelled build is not reported as a failure');
+    // The engine stops the aborted build: its `sleep` does not run on to the end.
+    const sleeping = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((l) => l.startsWith('sleep 61.25'));
+    const deadline = Date.now() + 10_000;
+    while (sleeping() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sleeping(), false, 'the aborted build step is no longer running');
   });
 });

@@ -54,6 +54,22 @@ describe('function runner against the real Docker engine', () => {
     assert.equal(await isPortFree(Number(new URL(url).port)), true, 'no port left bound');
   });
 
+  test('several functions run at once, each on its own port, each answering and logging into its own channel', async () => {
+    const specs = [await scaffold(ws.root, 'node', 'twin-node'), await scaffold(ws.root, 'python', 'twin-py')];
+    const sinks = specs.map(() => new RecordingSink());
+    const runners = specs.map((spec, i) => new FunctionRunner(spec, engine, ws.wsId, () => sinks[i]));
+    const urls = await Promise.all(runners.map((r) => r.buildAndRun()));
+    assert.notEqual(new URL(urls[0]).port, new URL(urls[1]).port, 'each function has its own host port');
+    for (const [i, name] of ['twin-node', 'twin-py'].entries()) {
+      assert.deepEqual((await invoke(urls[i], { name })).json, { message: `Hello, ${name}!`, from: name });
+      await sinks[i].waitFor(new RegExp(`${name}: POST /`));
+    }
+    assert.doesNotMatch(sinks[0].text, /twin-py/, "the Node function's channel holds none of the Python function's output");
+    assert.doesNotMatch(sinks[1].text, /twin-node/, "the Python function's channel holds none of the Node function's output");
+    await Promise.all(runners.map((r) => r.stop()));
+    for (const url of urls) assert.equal(await isPortFree(Number(new URL(url).port)), true, `${url} released`);
+  });
+
   test('a failing RUN is a failed build naming the step and its output, not a success', async () => {
     const spec = await scaffold(ws.root, 'node', 'broken');
     await fs.writeFile(path.join(spec.folder, 'Dockerfile'), 'FROM node:20-bookworm-slim\nRUN echo "about to fail" && exit 3\nCMD ["node"]\n');
