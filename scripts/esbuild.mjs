@@ -6,12 +6,13 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 const ctx = await esbuild.context({
-  entryPoints: ['src/extension.ts'],
+  // The extension, and the detached helper that removes its containers if VS Code goes without deactivating.
+  entryPoints: { extension: 'src/extension.ts', reaper: 'src/reaper.ts' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  outfile: 'dist/extension.js',
+  outdir: 'dist',
   external: ['vscode'],
   // jsonc-parser's UMD build requires its own files at run time; its ESM build bundles cleanly.
   mainFields: ['module', 'main'],
@@ -35,7 +36,7 @@ if (watch) {
   await ctx.watch();
 } else {
   const result = await ctx.rebuild();
-  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-  console.log(`dist/extension.js: ${(bytes / 1024).toFixed(0)} KiB${production ? ' (minified)' : ''}`);
+  const sizes = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js')).map(([file, o]) => `${file} ${(o.bytes / 1024).toFixed(0)} KiB`);
+  console.log(`${sizes.join(', ')}${production ? ' (minified)' : ''}`);
   await ctx.dispose();
 }

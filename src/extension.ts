@@ -5,6 +5,7 @@ import { DockerEngine } from './engine/dockerEngine';
 import { defaultEndpointInputs, resolveEndpoint } from './engine/endpoint';
 import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
+import { OrphanReaper } from './services/orphanReaper';
 import { AutoReloadSettings } from './ui/autoReloadSettings';
 import { registerCommand } from './ui/commandRunner';
 import { addDockerfile } from './ui/commands/addDockerfile';
@@ -21,6 +22,7 @@ import { InvokeResultView } from './ui/resultView';
 import { RunningStatusItem } from './ui/statusBar';
 
 let registry: FunctionRegistry | undefined;
+let reaper: OrphanReaper | undefined;
 
 /** What activate returns: used by the extension-host tests to read the view and timings. */
 export interface LocalServerlessApi {
@@ -41,6 +43,8 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   const channels = new FunctionOutputChannels();
   const functions = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message));
   registry = functions;
+  // Not in context.subscriptions: it must outlive deactivate's own clean-up (see OrphanReaper).
+  reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, (message) => log.warn(message));
   const discovery = new FunctionDiscovery(functions, log);
   const autoReloadSettings = new AutoReloadSettings(context.workspaceState);
   const autoReload = new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message));
@@ -93,8 +97,14 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   return { activationMs, registry: functions, tree, autoReload };
 }
 
-/** Removes this workspace's containers when VS Code closes: nothing is left running. */
+/**
+ * Removes this workspace's containers when VS Code closes: nothing is left running. Should VS Code
+ * go without calling this, the OrphanReaper's helper removes them.
+ */
 export async function deactivate(): Promise<void> {
+  reaper?.dispose();
   await registry?.disposeAsync();
+  reaper?.stopHelper();
   registry = undefined;
+  reaper = undefined;
 }

@@ -28,6 +28,8 @@ export class DockerEngine implements ContainerEngine {
   private client: Docker | undefined;
   private modem: Record<string, unknown> = {};
   endpoint!: string;
+  /** The endpoint itself (unix:///var/run/docker.sock, tcp://…), for the clean-up helper. */
+  host!: string;
   /**
    * BuildKit rebuilds a code-only change several times faster than the classic builder (~0.15 s
    * against ~0.6 s here); classic is the fallback, or the choice with LOCAL_SERVERLESS_BUILDER=classic.
@@ -41,6 +43,7 @@ export class DockerEngine implements ContainerEngine {
   /** Points the adapter at another endpoint (the user changed `localServerless.dockerHost`). */
   connectTo(endpoint: EngineEndpoint): void {
     this.endpoint = `${endpoint.host} (${endpoint.source})`;
+    this.host = endpoint.host;
     this.modem = modemOptions(endpoint.host);
     this.client = undefined;
     this.builder = process.env.LOCAL_SERVERLESS_BUILDER === 'classic' ? 'classic' : 'buildkit';

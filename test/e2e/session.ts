@@ -13,6 +13,8 @@ export interface Session {
   workspace: string;
   /** This workspace's containers, asked of the real engine through the docker CLI. */
   containers(): string[];
+  /** Stops code-server as its user would, with Ctrl+C (SIGINT to its process group). */
+  interruptVsCode(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function openSession(name: string): Promise<Session> {
     ui,
     workspace,
     containers,
+    interruptVsCode: () => server.stop('SIGINT'),
     close: async () => {
       await ui.screenshot('final').catch(() => undefined);
       await browser.close();

@@ -82,4 +82,11 @@ describe('the function workflow and the inner loop in a real VS Code against the
     await ui.treeRow(/py-e2e.*running at/).waitFor({ timeout: 10_000 });
     await ui.screenshot('engine-back');
   });
+
+  test('Ctrl+C on code-server (VS Code gone without deactivating the extension) leaves no container running', async () => {
+    assert.equal(session.containers().length, 1, 'py-e2e runs');
+    await session.interruptVsCode();
+    await until('the containers to be removed', () => session.containers().length === 0, 15_000).catch(() => undefined);
+    assert.deepEqual(session.containers(), []);
+  });
 });

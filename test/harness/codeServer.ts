@@ -13,7 +13,8 @@ export interface CodeServer {
   baseUrl: string;
   userDataDir: string;
   logFile: string;
-  stop(): Promise<void>;
+  /** Signals code-server's whole process group (SIGINT is what Ctrl+C in its terminal sends) and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -72,10 +73,10 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     baseUrl,
     userDataDir,
     logFile,
-    stop: async () => {
+    stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
+      try { process.kill(-child.pid!, signal); } catch { /* already gone */ }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
       fs.closeSync(log);
