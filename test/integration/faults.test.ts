@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -52,6 +53,25 @@ class EngineSocketProxy {
   }
 }
 
+/** The pid of the dockerd that scripts/setup-docker.sh started, when it runs. */
+function dockerdOfOurs(): number | undefined {
+  try {
+    const pid = Number(readFileSync('/var/run/local-serverless-dockerd.pid', 'utf8').trim());
+    return pid && isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('faults against the real Docker engine', () => {
   let engine: DockerEngine;
   let ws: Awaited<ReturnType<typeof tempWorkspace>>;
@@ -83,6 +103,34 @@ describe('faults against the real Docker engine', () => {
     } finally {
       await registry.disposeAsync();
       await proxy.close();
+    }
+  });
+
+  test('the real dockerd stopped and started again: the view says so, recovers by itself, and the function runs again', { skip: dockerdOfOurs() ? false : 'dockerd was not started by scripts/setup-docker.sh, so the test may not stop it' }, async () => {
+    const out = new RecordingSink();
+    const registry = new FunctionRegistry(engine, ws.wsId, () => out);
+    try {
+      registry.setSpecs([await scaffold(ws.root, 'node', 'survivor')]);
+      await registry.connect();
+      const runner = registry.get('survivor')!;
+      await runner.buildAndRun();
+
+      const pid = dockerdOfOurs()!;
+      process.kill(pid, 'SIGTERM');
+      await until('dockerd to exit', () => !isAlive(pid), 30_000);
+      await until('the unavailable status', () => registry.engineStatus.kind === 'unavailable', 5_000);
+      const status = registry.engineStatus;
+      assert.ok(status.kind === 'unavailable' && status.message.includes('/var/run/docker.sock'), `names the socket: ${JSON.stringify(status)}`);
+      assert.notEqual(runner.state.kind, 'running', 'the function is not shown as running while its engine is gone');
+
+      execFileSync('bash', [path.resolve(__dirname, '../../../scripts/setup-docker.sh')], { stdio: 'ignore', timeout: 60_000 });
+      const recovered = await until('the engine to be available again', () => registry.engineStatus.kind === 'available', 15_000);
+      console.log(`    view recovered ${recovered} ms after dockerd answered again`);
+      const url = await runner.buildAndRun();
+      assert.equal((await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"name":"back"}', 5))).status, 200);
+      assert.equal((await engine.list({ [LABEL_WORKSPACE]: ws.wsId })).filter((c) => c.labels['local-serverless.function'] === 'survivor').length, 1, 'one container, not a duplicate');
+    } finally {
+      await registry.disposeAsync();
     }
   });
 
