@@ -48,6 +48,7 @@ export class OrphanReaper implements Disposable {
     // Its own session: Ctrl+C in the terminal that runs code-server signals VS Code's process group, not the helper.
     const child = spawn(process.execPath, [this.script, arg], {
       detached: true,
+      windowsHide: true,
       stdio: 'ignore',
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
