@@ -12,6 +12,7 @@ import { imageTag, LABEL_WORKSPACE } from '../../src/core/names';
 import { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { FunctionRunner } from '../../src/services/functionRunner';
+import { isProcessAlive } from '../../src/services/orphanReaper';
 import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
 
 async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
@@ -57,18 +58,9 @@ class EngineSocketProxy {
 function dockerdOfOurs(): number | undefined {
   try {
     const pid = Number(readFileSync('/var/run/local-serverless-dockerd.pid', 'utf8').trim());
-    return pid && isAlive(pid) ? pid : undefined;
+    return pid && isProcessAlive(pid) ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -117,7 +109,7 @@ describe('faults against the real Docker engine', () => {
 
       const pid = dockerdOfOurs()!;
       process.kill(pid, 'SIGTERM');
-      await until('dockerd to exit', () => !isAlive(pid), 30_000);
+      await until('dockerd to exit', () => !isProcessAlive(pid), 30_000);
       await until('the unavailable status', () => registry.engineStatus.kind === 'unavailable', 5_000);
       const status = registry.engineStatus;
       assert.ok(status.kind === 'unavailable' && status.message.includes('/var/run/docker.sock'), `names the socket: ${JSON.stringify(status)}`);
