@@ -368,7 +368,8 @@ export class FunctionRunner implements Disposable {
     }
   }
 
-  private assertConfigured(): void {
+  /** Throws, saying what to fix, when fn.json has problems: nothing runs with half a config. */
+  assertConfigured(): void {
     if (this.spec.problems.length) {
       throw new UserFacingError(`${this.spec.name} is misconfigured: ${this.spec.problems[0].message} Fix fn.json, then try again.`);
     }

@@ -13,6 +13,7 @@ import { resolveFunction } from './pickFunction';
  */
 export async function buildAndRunWithProgress(runner: FunctionRunner, channels: FunctionOutputChannels, fromTree: boolean, title = `Building and starting ${runner.spec.name}`): Promise<string> {
   requireTrust();
+  runner.assertConfigured(); // before the channel opens: a misconfigured function has nothing to show there
   channels.show(runner.spec.name);
   const location: vscode.ProgressOptions['location'] = fromTree ? { viewId: 'localServerless.functions' } : vscode.ProgressLocation.Notification;
   return vscode.window.withProgress({ location, title, cancellable: !fromTree }, (_progress, token) => runner.buildAndRun(toAbortSignal(token)));

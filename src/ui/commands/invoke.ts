@@ -25,6 +25,7 @@ interface PayloadChoice extends vscode.QuickPickItem {
 export function invoke(registry: FunctionRegistry, channels: FunctionOutputChannels, results: InvokeResultView, state: vscode.Memento) {
   return async (arg?: unknown, payloadArg?: string): Promise<number> => {
     const runner = await resolveFunction(registry, arg, 'Function to invoke');
+    runner.assertConfigured(); // before asking for a payload it could not be sent with
     const payloadText = arg instanceof EventNode ? await fs.readFile(arg.file, 'utf8') : payloadArg ?? (await pickPayload(runner, state));
     const payload = parsePayload(payloadText);
     if (!payload.ok) throw new UserFacingError(payload.message);
