@@ -68,7 +68,7 @@ export class DockerEngine implements ContainerEngine {
         // Engines without BuildKit sessions (Podman's compat API, old Docker) refuse before any output.
         if (!(error instanceof BuildRequestRefused)) throw error;
         this.builder = 'classic';
-        onOutput(`BuildKit is not available on this engine (${error.message}); using the classic builder\n`);
+        onOutput(`BuildKit is not available on this engine (${error.message.replace(/\s+/g, ' ').trim()}); using the classic builder\n`);
       }
     }
     return this.buildWith('1', request, onOutput, signal);
