@@ -8,7 +8,7 @@ export interface ReaperOptions {
   engineHost: string;
   /** Containers carrying `local-serverless.workspace=<wsId>` are this workspace's. */
   wsId: string;
-  /** The process that runs VS Code's extension host's parent: VS Code itself, or code-server. */
+  /** VS Code's process, the extension host's parent: the desktop app, or code-server. */
   vscodePid: number;
 }
 
