@@ -64,6 +64,10 @@ function dockerdOfOurs(): number | undefined {
   }
 }
 
+function startDockerd(): void {
+  execFileSync('bash', [path.resolve(__dirname, '../../../scripts/setup-docker.sh')], { stdio: 'ignore', timeout: 60_000 });
+}
+
 describe('faults against the real Docker engine', () => {
   let engine: DockerEngine;
   let ws: Awaited<ReturnType<typeof tempWorkspace>>;
@@ -115,7 +119,7 @@ describe('faults against the real Docker engine', () => {
       assert.ok(status.kind === 'unavailable' && status.message.includes('/var/run/docker.sock'), `names the socket: ${JSON.stringify(status)}`);
       assert.notEqual(runner.state.kind, 'running', 'the function is not shown as running while its engine is gone');
 
-      execFileSync('bash', [path.resolve(__dirname, '../../../scripts/setup-docker.sh')], { stdio: 'ignore', timeout: 60_000 });
+      startDockerd();
       const recovered = await until('the engine to be available again', () => registry.engineStatus.kind === 'available', 15_000);
       console.log(`    view recovered ${recovered} ms after dockerd answered again`);
       const url = await runner.buildAndRun();
@@ -123,6 +127,8 @@ describe('faults against the real Docker engine', () => {
       assert.equal((await engine.list({ [LABEL_WORKSPACE]: ws.wsId })).filter((c) => c.labels['local-serverless.function'] === 'survivor').length, 1, 'one container, not a duplicate');
     } finally {
       await registry.disposeAsync();
+      // Whatever failed above, the tests after this one need their engine.
+      if (!dockerdOfOurs()) startDockerd();
     }
   });
 

@@ -140,9 +140,8 @@ describe('the inner loop against the real Docker engine', () => {
     const handler = path.join(runner.spec.folder, 'handler.js');
     await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace(/Rebuilt, |Hello, /, 'Newest, '));
     await fs.writeFile(dockerfile, good);
-    const started = Date.now();
+    // Well before the 60 s step could have finished.
     await untilReply(url, (b) => b.includes('Newest, loop!'), 30_000);
-    assert.ok(Date.now() - started < 30_000);
     assert.match(out.text.slice(mark), /\[build\] cancelled/, 'the older build says it was cancelled');
     assert.doesNotMatch(out.text.slice(mark), /✖/, 'a cancelled build is not reported as a failure');
     // The engine stops the aborted build: its `sleep` does not run on to the end.
