@@ -13,16 +13,7 @@ import { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { FunctionRunner } from '../../src/services/functionRunner';
 import { isProcessAlive } from '../../src/services/orphanReaper';
-import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
-
-async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - started;
-}
+import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
 /**
  * A unix socket that forwards to the real engine's socket: closing it is the engine going away

@@ -62,3 +62,13 @@ export class RecordingSink implements OutputSink {
     }
   }
 }
+
+/** Polls `probe` every 20 ms until it holds; resolves with the ms it took, rejects after `timeoutMs`. */
+export async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - started;
+}

@@ -7,7 +7,7 @@ import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
-import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
 /** Invokes until the reply satisfies `accept` (bounded: at most `timeoutMs`, one request per 20 ms). */
 async function untilReply(url: string, accept: (body: string) => boolean, timeoutMs = 15_000): Promise<string> {
@@ -146,8 +146,7 @@ describe('the inner loop against the real Docker engine', () => {
     assert.doesNotMatch(out.text.slice(mark), /✖/, 'a cancelled build is not reported as a failure');
     // The engine stops the aborted build: its `sleep` does not run on to the end.
     const sleeping = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((l) => l.startsWith('sleep 61.25'));
-    const deadline = Date.now() + 10_000;
-    while (sleeping() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await until('the build step to stop', () => !sleeping(), 10_000).catch(() => undefined);
     assert.equal(sleeping(), false, 'the aborted build step is no longer running');
   });
 });

@@ -7,7 +7,7 @@ import { isPortFree } from '../../src/core/ports';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { OrphanReaper } from '../../src/services/orphanReaper';
-import { realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+import { realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
 const HELPER = path.resolve(__dirname, '../../src/reaper.js');
 
@@ -43,8 +43,7 @@ describe('containers are removed when VS Code goes without deactivating the exte
 
     // VS Code is killed: no deactivate runs (the registry is never disposed here).
     fakeVsCode.kill('SIGKILL');
-    const deadline = Date.now() + 10_000;
-    while ((await ours()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await until('the containers to be removed', async () => (await ours()).length === 0, 10_000).catch(() => undefined);
     assert.deepEqual(await ours(), [], 'no container left');
     assert.equal(await isPortFree(Number(new URL(url).port)), true, 'no port left bound');
   });
