@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage, isCancellation, UserFacingError } from '../core/errors';
 import { EngineUnavailableError } from '../engine/engine';
+import { showError } from './notify';
 
 /**
  * The one error wrapper around every command: cancellations are silent, known failures show
@@ -18,10 +19,10 @@ export function registerCommand(
       if (isCancellation(error)) return undefined;
       if (error instanceof UserFacingError || error instanceof EngineUnavailableError) {
         log.warn(`${id}: ${error.message}`);
-        void vscode.window.showErrorMessage(error.message);
+        void showError(error.message);
       } else {
         log.error(`${id} failed`, error instanceof Error ? error : new Error(String(error)));
-        void vscode.window.showErrorMessage(`${errorMessage(error)} (details in Output › Local Serverless)`);
+        void showError(`${errorMessage(error)} (details in Output › Local Serverless)`);
       }
       return undefined;
     }

@@ -92,9 +92,11 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     const autoReload = this.autoReloadEnabled(spec.name);
     // State and toggles are encoded for `when` clauses: "function.running autoReload.on".
     item.contextValue = `function.${state.kind} autoReload.${autoReload ? 'on' : 'off'}`;
-    const tooltip = new vscode.MarkdownString(`**${spec.name}** (${RUNTIME_LABELS[spec.runtime]})\n\n${spec.folder}\n\n${describeState(state, node.runner.lastError)}`);
-    tooltip.appendMarkdown(`\n\nAuto-reload on save: ${autoReload ? 'on' : 'off'}`);
-    if (node.runner.lastError) tooltip.appendMarkdown(`\n\nLast update failed: ${node.runner.lastError}`);
+    // Names, folders and build errors come from the workspace: appendText escapes them, so none renders as a link.
+    const tooltip = new vscode.MarkdownString().appendMarkdown('**').appendText(spec.name).appendMarkdown(`** (${RUNTIME_LABELS[spec.runtime]})\n\n`)
+      .appendText(spec.folder).appendMarkdown('\n\n').appendText(describeState(state, node.runner.lastError))
+      .appendMarkdown(`\n\nAuto-reload on save: ${autoReload ? 'on' : 'off'}`);
+    if (node.runner.lastError) tooltip.appendMarkdown('\n\nLast update failed: ').appendText(node.runner.lastError);
     item.tooltip = tooltip;
     return item;
   }

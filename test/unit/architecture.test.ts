@@ -90,4 +90,13 @@ describe('architecture', () => {
     const offending = ALL.filter((i) => packageOf(i.specifier) === 'chokidar' && !under('watch')(i));
     assert.deepEqual(offending.map(describeImport), []);
   });
+
+  it('notifications and progress titles go through src/ui/notify.ts, which strips link syntax from workspace text', () => {
+    const direct = /\bwindow\.(showErrorMessage|showWarningMessage|showInformationMessage|withProgress)\s*\(/;
+    const offending = tsFiles(SRC)
+      .map((file) => path.relative(ROOT, file).split(path.sep).join('/'))
+      .filter((file) => file !== 'src/ui/notify.ts' && direct.test(fs.readFileSync(path.join(ROOT, file), 'utf8')));
+    assert.deepEqual(offending, []);
+    assert.match(fs.readFileSync(path.join(SRC, 'ui', 'notify.ts'), 'utf8'), direct, 'the check itself sees a direct call');
+  });
 });

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { detectProject, renderDockerfile } from '../../core/detectRuntime';
 import { CancelledError, UserFacingError } from '../../core/errors';
 import type { FunctionDiscovery } from '../discovery';
+import { showInfo } from '../notify';
 import { writeFilesAskingFirst } from './writeFiles';
 
 const RUNTIME_LABELS = { node: 'Node.js', python: 'Python' } as const;
@@ -37,7 +38,7 @@ export function addDockerfile(discovery: FunctionDiscovery) {
     await discovery.refresh();
     await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, 'Dockerfile')));
     const wroteDockerfile = toWrite.some((f) => f.relativePath === 'Dockerfile');
-    void vscode.window.showInformationMessage(wroteDockerfile
+    void showInfo(wroteDockerfile
       ? `Added a ${RUNTIME_LABELS[project.runtime]} Dockerfile to ${shown}: it is now a function in the Functions view.`
       : `${shown} keeps its existing Dockerfile: it is a function in the Functions view.`);
     return folder;

@@ -6,6 +6,7 @@ import { requireTrust, toAbortSignal } from '../commandRunner';
 import { FunctionNode } from '../functionsTree';
 import type { FunctionOutputChannels } from '../outputChannels';
 import { resolveFunction } from './pickFunction';
+import { askModal, showInfo, withProgressSafe } from '../notify';
 
 /**
  * Builds and (re)starts a function, showing progress where the action started: in the view for a
@@ -16,7 +17,7 @@ export async function buildAndRunWithProgress(runner: FunctionRunner, channels: 
   runner.assertConfigured(); // before the channel opens: a misconfigured function has nothing to show there
   channels.show(runner.spec.name);
   const location: vscode.ProgressOptions['location'] = fromTree ? { viewId: 'localServerless.functions' } : vscode.ProgressLocation.Notification;
-  return vscode.window.withProgress({ location, title, cancellable: !fromTree }, (_progress, token) => runner.buildAndRun(toAbortSignal(token)));
+  return withProgressSafe({ location, title, cancellable: !fromTree }, (_progress, token) => runner.buildAndRun(toAbortSignal(token)));
 }
 
 export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutputChannels) {
@@ -29,7 +30,7 @@ export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutput
 export function stop(registry: FunctionRegistry) {
   return async (arg?: unknown): Promise<void> => {
     const runner = await resolveFunction(registry, arg, 'Function to stop');
-    await vscode.window.withProgress({ location: { viewId: 'localServerless.functions' }, title: `Stopping ${runner.spec.name}` }, () => runner.stop());
+    await withProgressSafe({ location: { viewId: 'localServerless.functions' }, title: `Stopping ${runner.spec.name}` }, () => runner.stop());
   };
 }
 
@@ -45,7 +46,7 @@ export function copyUrl(registry: FunctionRegistry) {
     const runner = await resolveFunction(registry, arg, 'Function whose URL to copy');
     const url = runner.url;
     if (!url) {
-      void vscode.window.showInformationMessage(`${runner.spec.name} is not running: Build and Run it first.`);
+      void showInfo(`${runner.spec.name} is not running: Build and Run it first.`);
       return;
     }
     await vscode.env.clipboard.writeText(url);
@@ -64,14 +65,14 @@ export function setAutoReload(registry: FunctionRegistry, settings: AutoReloadSe
 /** Clean Up: after a confirmation, removes every container and image tag this workspace made. */
 export function cleanUp(registry: FunctionRegistry) {
   return async (): Promise<{ containers: number; images: number } | undefined> => {
-    const answer = await vscode.window.showWarningMessage(
+    const answer = await askModal(
       'Remove every container and image that Local Serverless made for this workspace?',
-      { modal: true, detail: 'Running functions stop. Source files are not touched; the next Build and Run rebuilds from scratch.' },
+      'Running functions stop. Source files are not touched; the next Build and Run rebuilds from scratch.',
       'Remove',
     );
     if (answer !== 'Remove') return undefined;
-    const removed = await vscode.window.withProgress({ location: { viewId: 'localServerless.functions' }, title: 'Cleaning up' }, () => registry.cleanUp());
-    void vscode.window.showInformationMessage(`Removed ${removed.containers} container(s) and ${removed.images} image tag(s) of this workspace.`);
+    const removed = await withProgressSafe({ location: { viewId: 'localServerless.functions' }, title: 'Cleaning up' }, () => registry.cleanUp());
+    void showInfo(`Removed ${removed.containers} container(s) and ${removed.images} image tag(s) of this workspace.`);
     return removed;
   };
 }

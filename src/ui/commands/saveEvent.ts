@@ -6,6 +6,7 @@ import { parsePayload } from '../../core/invoke';
 import type { FunctionRegistry } from '../../services/functionRegistry';
 import { functionOfResult } from '../resultView';
 import { LAST_PAYLOAD_KEY } from './invoke';
+import { askModal } from '../notify';
 import { resolveFunction } from './pickFunction';
 
 const EVENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -36,7 +37,7 @@ export function saveEvent(registry: FunctionRegistry, state: vscode.Memento) {
     const file = path.join(runner.spec.folder, 'events', `${name.trim()}.json`);
     const exists = await fs.access(file).then(() => true, () => false);
     if (exists) {
-      const replace = await vscode.window.showWarningMessage(`events/${name.trim()}.json already exists in ${runner.spec.name}.`, { modal: true }, 'Replace');
+      const replace = await askModal(`events/${name.trim()}.json already exists in ${runner.spec.name}.`, undefined, 'Replace');
       if (replace !== 'Replace') throw new CancelledError();
     }
     await fs.mkdir(path.dirname(file), { recursive: true });

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError } from '../../core/errors';
 import { planWrites, type RenderedFile } from '../../core/scaffold';
+import { askModal } from '../notify';
 
 /**
  * Writes generated files into `folder` without losing anything: files that do not exist are
@@ -15,9 +16,9 @@ export async function writeFilesAskingFirst(folder: string, generated: RenderedF
   let toWrite = files.filter((f) => f.action === 'create');
   if (conflicts.length) {
     const replace = 'Replace';
-    const answer = await vscode.window.showWarningMessage(
+    const answer = await askModal(
       describeConflict(conflicts.map((c) => c.relativePath)),
-      { modal: true, detail: '"Keep Existing" leaves those files as they are and writes only the missing ones.' },
+      '"Keep Existing" leaves those files as they are and writes only the missing ones.',
       replace,
       'Keep Existing',
     );
