@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { workspaceId } from './core/names';
 import { DockerEngine } from './engine/dockerEngine';
-import { defaultEndpointInputs, resolveEndpoint } from './engine/endpoint';
 import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
 import { OrphanReaper } from './services/orphanReaper';
@@ -11,6 +10,7 @@ import { registerCommand } from './ui/commandRunner';
 import { addDockerfile } from './ui/commands/addDockerfile';
 import { buildAndRun, cleanUp, copyUrl, setAutoReload, showLogs, stop } from './ui/commands/functionCommands';
 import { saveEvent } from './ui/commands/saveEvent';
+import { configuredEndpoint, DOCKER_HOST_SETTING } from './ui/engineSetting';
 import { HandlerCodeLensProvider } from './ui/codeLens';
 import { invoke } from './ui/commands/invoke';
 import { newFunction } from './ui/commands/newFunction';
@@ -36,7 +36,6 @@ export interface LocalServerlessApi {
 export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Local Serverless', { log: true });
-  const configuredEndpoint = () => resolveEndpoint(defaultEndpointInputs(vscode.workspace.getConfiguration('localServerless').get<string>('dockerHost')));
   const engine = new DockerEngine(configuredEndpoint());
   const folders = vscode.workspace.workspaceFolders ?? [];
   const wsId = workspaceId(vscode.workspace.workspaceFile?.fsPath ?? folders[0]?.uri.fsPath ?? 'no-folder');
@@ -57,31 +56,33 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   const results = new InvokeResultView();
   const templatesRoot = path.join(context.extensionPath, 'templates');
   const codeLenses = new HandlerCodeLensProvider(functions);
-  const onEngineSetting = vscode.workspace.onDidChangeConfiguration((e) => {
-    if (!e.affectsConfiguration('localServerless.dockerHost')) return;
+  const reconnect = () => {
     engine.connectTo(configuredEndpoint());
     void functions.connect();
-  });
+  };
+  const onEngineSetting = vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(DOCKER_HOST_SETTING) && reconnect());
+  // Trusting the workspace lets its own dockerHost value apply.
+  const onTrust = vscode.workspace.onDidGrantWorkspaceTrust(reconnect);
   const engineState = functions.onDidChange(() => {
     void vscode.commands.executeCommand('setContext', 'localServerless.engineUnreachable', functions.engineStatus.kind === 'unavailable');
   });
 
   context.subscriptions.push(
     log, engine, channels, functions, autoReloadSettings, autoReload, onAutoReloadSetting, discovery, tree, treeView, results, engineState,
-    codeLenses, onEngineSetting,
+    codeLenses, onEngineSetting, onTrust,
     vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'javascript' }, { scheme: 'file', language: 'typescript' }, { scheme: 'file', language: 'python' }], codeLenses),
     new EditorContext(functions),
     new RunningStatusItem(functions),
-    registerCommand('localServerless.newFunction', newFunction(templatesRoot, discovery), log),
-    registerCommand('localServerless.addDockerfile', addDockerfile(discovery), log),
-    registerCommand('localServerless.buildAndRun', buildAndRun(functions, channels), log),
-    registerCommand('localServerless.invoke', invoke(functions, channels, results, context.workspaceState), log),
+    registerCommand('localServerless.newFunction', newFunction(templatesRoot, discovery), log, { requiresTrust: true }),
+    registerCommand('localServerless.addDockerfile', addDockerfile(discovery), log, { requiresTrust: true }),
+    registerCommand('localServerless.buildAndRun', buildAndRun(functions, channels), log, { requiresTrust: true }),
+    registerCommand('localServerless.invoke', invoke(functions, channels, results, context.workspaceState), log, { requiresTrust: true }),
     registerCommand('localServerless.stop', stop(functions), log),
     registerCommand('localServerless.showLogs', showLogs(functions, channels), log),
     registerCommand('localServerless.copyUrl', copyUrl(functions), log),
     registerCommand('localServerless.enableAutoReload', setAutoReload(functions, autoReloadSettings, true), log),
     registerCommand('localServerless.disableAutoReload', setAutoReload(functions, autoReloadSettings, false), log),
-    registerCommand('localServerless.saveEvent', saveEvent(functions, context.workspaceState), log),
+    registerCommand('localServerless.saveEvent', saveEvent(functions, context.workspaceState), log, { requiresTrust: true }),
     registerCommand('localServerless.cleanUp', cleanUp(functions), log),
     registerCommand('localServerless.refresh', () => discovery.refresh(), log),
     registerCommand('localServerless.retryConnection', () => functions.connect(), log),

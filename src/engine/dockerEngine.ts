@@ -1,9 +1,9 @@
 import type Docker from 'dockerode';
 import * as tar from 'tar-fs';
-import { CancelledError } from '../core/errors';
+import { CancelledError, errorMessage } from '../core/errors';
 import type { BuildRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
-import { EngineUnavailableError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
+import { EngineUnavailableError, InvalidEngineAddressError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
 import { modemOptions, type EngineEndpoint } from './endpoint';
 
 /**
@@ -35,6 +35,7 @@ export class DockerEngine implements ContainerEngine {
    * against ~0.6 s here); classic is the fallback, or the choice with LOCAL_SERVERLESS_BUILDER=classic.
    */
   private builder: 'buildkit' | 'classic' = 'buildkit';
+  private invalidAddress: InvalidEngineAddressError | undefined;
 
   constructor(endpoint: EngineEndpoint) {
     this.connectTo(endpoint);
@@ -44,12 +45,21 @@ export class DockerEngine implements ContainerEngine {
   connectTo(endpoint: EngineEndpoint): void {
     this.endpoint = `${endpoint.host} (${endpoint.source})`;
     this.host = endpoint.host;
-    this.modem = modemOptions(endpoint.host);
     this.client = undefined;
+    this.invalidAddress = undefined;
+    try {
+      if (endpoint.problem) throw new Error(endpoint.problem);
+      this.modem = modemOptions(endpoint.host);
+    } catch (error) {
+      // A bad address must not stop activation: every request fails with a message naming it instead.
+      this.modem = {};
+      this.invalidAddress = new InvalidEngineAddressError(this.endpoint, errorMessage(error), endpoint.host, endpoint.source);
+    }
     this.builder = process.env.LOCAL_SERVERLESS_BUILDER === 'classic' ? 'classic' : 'buildkit';
   }
 
   private get docker(): Docker {
+    if (this.invalidAddress) throw this.invalidAddress;
     this.client ??= new (loadDockerode())(this.modem as Docker.DockerOptions);
     return this.client;
   }

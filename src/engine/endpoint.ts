@@ -8,10 +8,14 @@ export interface EngineEndpoint {
   /** URL-like form: unix:///var/run/docker.sock, tcp://host:2375, ssh://user@host, npipe:////./pipe/docker_engine */
   host: string;
   source: string;
+  /** Set when `host` is not an address the engine can be reached at: what is wrong and how to write it. */
+  problem?: string;
 }
 
 export interface EndpointInputs {
   setting?: string;
+  /** Where the setting's value comes from ("user settings", "workspace settings"), for messages. */
+  settingSource?: string;
   env: NodeJS.ProcessEnv;
   home: string;
   fileExists: (file: string) => boolean;
@@ -19,9 +23,10 @@ export interface EndpointInputs {
   platform: NodeJS.Platform;
 }
 
-export function defaultEndpointInputs(setting: string | undefined): EndpointInputs {
+export function defaultEndpointInputs(setting: string | undefined, settingSource?: string): EndpointInputs {
   return {
     setting,
+    settingSource,
     env: process.env,
     home: os.homedir(),
     fileExists: (f) => fs.existsSync(f),
@@ -36,8 +41,12 @@ export function defaultEndpointInputs(setting: string | undefined): EndpointInpu
  * socket that exists among Docker's and Podman's usual ones.
  */
 export function resolveEndpoint(inputs: EndpointInputs): EngineEndpoint {
-  if (inputs.setting?.trim()) return { host: inputs.setting.trim(), source: 'setting localServerless.dockerHost' };
-  if (inputs.env.DOCKER_HOST) return { host: inputs.env.DOCKER_HOST, source: 'DOCKER_HOST' };
+  const checked = (host: string, source: string): EngineEndpoint => {
+    const problem = endpointProblem(host);
+    return problem ? { host, source, problem } : { host, source };
+  };
+  if (inputs.setting?.trim()) return checked(inputs.setting.trim(), `setting localServerless.dockerHost in ${inputs.settingSource ?? 'settings'}`);
+  if (inputs.env.DOCKER_HOST) return checked(inputs.env.DOCKER_HOST, 'DOCKER_HOST');
   const context = inputs.env.DOCKER_CONTEXT || currentContext(inputs);
   if (context && context !== 'default') {
     const host = contextHost(inputs, context);
@@ -53,6 +62,23 @@ export function resolveEndpoint(inputs: EndpointInputs): EngineEndpoint {
   candidates.push(['/run/podman/podman.sock', 'Podman socket']);
   const found = candidates.find(([socket]) => inputs.fileExists(socket)) ?? candidates[0];
   return { host: `unix://${found[0]}`, source: found[1] };
+}
+
+const ADDRESS_FORMS = 'unix:///path/to/docker.sock, tcp://host:2375, ssh://user@host or npipe:////./pipe/docker_engine';
+
+/** Why `host` cannot be an engine address, or undefined when it can. Never throws: a bad value must not stop activation. */
+export function endpointProblem(host: string): string | undefined {
+  if (/^unix:\/\/\/./.test(host) || /^npipe:\/\/./.test(host)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    return `"${host}" is not an engine address: write ${ADDRESS_FORMS}`;
+  }
+  if (!['tcp:', 'http:', 'https:', 'ssh:'].includes(url.protocol)) return `"${host}" uses ${url.protocol.replace(/:$/, '')}://, which no engine speaks: write ${ADDRESS_FORMS}`;
+  if (!url.hostname) return `"${host}" names no host: write ${ADDRESS_FORMS}`;
+  if (url.port && !(Number(url.port) >= 1 && Number(url.port) <= 65535)) return `"${host}" has no valid port: write ${ADDRESS_FORMS}`;
+  return undefined;
 }
 
 function currentContext(inputs: EndpointInputs): string | undefined {

@@ -57,9 +57,17 @@ export interface EngineEvent {
 
 /** The engine did not answer: says where we looked and what to do. */
 export class EngineUnavailableError extends Error {
-  constructor(readonly endpoint: string, cause: string) {
-    super(`No Docker engine answered at ${endpoint} (${cause}). Start Docker (or Podman's socket), or set "localServerless.dockerHost", then Retry.`);
+  constructor(readonly endpoint: string, cause: string, message = `No Docker engine answered at ${endpoint} (${cause}). Start Docker (or Podman's socket), or set "localServerless.dockerHost", then Retry.`) {
+    super(message);
     this.name = 'EngineUnavailableError';
+  }
+}
+
+/** The configured address is not one an engine can be reached at: nothing was dialled. */
+export class InvalidEngineAddressError extends EngineUnavailableError {
+  constructor(endpoint: string, problem: string, readonly address: string, readonly source: string) {
+    super(endpoint, problem, `The Docker engine address from ${source} cannot be used: ${problem}; or clear it to use DOCKER_HOST or the default socket. Then Retry.`);
+    this.name = 'InvalidEngineAddressError';
   }
 }
 

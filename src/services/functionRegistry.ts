@@ -2,10 +2,14 @@ import { Emitter, type Disposable } from '../core/emitter';
 import { errorMessage } from '../core/errors';
 import type { FunctionSpec } from '../core/functionSpec';
 import { LABEL_FUNCTION, LABEL_WORKSPACE } from '../core/names';
-import { EngineUnavailableError, type ContainerEngine } from '../engine/engine';
+import { EngineUnavailableError, InvalidEngineAddressError, type ContainerEngine } from '../engine/engine';
 import { FunctionRunner, type OutputSink } from './functionRunner';
 
-export type EngineStatus = { kind: 'unknown' } | { kind: 'available' } | { kind: 'unavailable'; message: string };
+export type EngineStatus =
+  | { kind: 'unknown' }
+  | { kind: 'available' }
+  /** `invalidAddress`: the configured address itself is wrong (nothing was dialled), with where it is set. */
+  | { kind: 'unavailable'; message: string; invalidAddress?: { address: string; source: string } };
 
 /**
  * The workspace's functions and their runners. Watches Docker's event stream (not a poll) so
@@ -79,7 +83,8 @@ export class FunctionRegistry implements Disposable {
       this.startEvents();
       this.setStatus({ kind: 'available' });
     } catch (error) {
-      this.setStatus({ kind: 'unavailable', message: errorMessage(error) });
+      const invalidAddress = error instanceof InvalidEngineAddressError ? { address: error.address, source: error.source } : undefined;
+      this.setStatus({ kind: 'unavailable', message: errorMessage(error), invalidAddress });
     }
     return this.status;
   }
@@ -125,7 +130,8 @@ export class FunctionRegistry implements Disposable {
   private setStatus(status: EngineStatus): void {
     const changed = status.kind !== this.status.kind || (status.kind === 'unavailable' && this.status.kind === 'unavailable' && status.message !== this.status.message);
     this.status = status;
-    if (status.kind === 'unavailable') this.scheduleReconnect();
+    // Retrying a wrong address cannot help: the next try comes with a settings change or Retry.
+    if (status.kind === 'unavailable' && !status.invalidAddress) this.scheduleReconnect();
     if (changed) this.changeEmitter.fire();
   }
 

@@ -8,10 +8,10 @@ const HANDLER_PATTERN = /^\s*(?:exports\.handler\s*=|module\.exports\.handler\s*
 export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changeEmitter.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly registry: FunctionRegistry) {
-    this.subscription = registry.onDidChange(() => this.changeEmitter.fire());
+    this.subscriptions = [registry.onDidChange(() => this.changeEmitter.fire()), vscode.workspace.onDidGrantWorkspaceTrust(() => this.changeEmitter.fire())];
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
@@ -21,6 +21,10 @@ export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.
     for (let line = 0; line < document.lineCount; line++) {
       if (!HANDLER_PATTERN.test(document.lineAt(line).text)) continue;
       const range = new vscode.Range(line, 0, line, 0);
+      // Untrusted: one lens that says what to do, instead of lenses whose commands would refuse.
+      if (!vscode.workspace.isTrusted) {
+        return [new vscode.CodeLens(range, { title: '$(shield) Trust the workspace to build, run and invoke', command: 'workbench.trust.manage', tooltip: 'A Dockerfile runs arbitrary commands: nothing is built or run until you trust this workspace.' })];
+      }
       const running = runner.state.kind === 'running';
       return [
         new vscode.CodeLens(range, { title: '$(send) Invoke', command: 'localServerless.invoke', arguments: [document.uri], tooltip: `Invoke ${runner.spec.name}${running ? '' : ' (builds and starts it first)'}` }),
@@ -31,7 +35,7 @@ export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.changeEmitter.dispose();
   }
 }

@@ -52,6 +52,9 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       const status = this.registry.engineStatus;
       if (!vscode.workspace.isTrusted) {
         top.push(new MessageNode('Workspace not trusted: nothing is built or run', 'A Dockerfile runs arbitrary commands. Trust the workspace to build and run functions.', 'shield', { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' }));
+      } else if (status.kind === 'unavailable' && status.invalidAddress) {
+        const { address, source } = status.invalidAddress;
+        top.push(new MessageNode(`Docker engine address "${address}" (${source}) is not valid: click to change it`, status.message, 'error', { command: 'workbench.action.openSettings', title: 'Open Settings', arguments: ['localServerless.dockerHost'] }));
       } else if (status.kind === 'unavailable') {
         top.push(new MessageNode('Docker engine not reachable: click to Retry', status.message, 'error', { command: 'localServerless.retryConnection', title: 'Retry' }));
       }

@@ -41,7 +41,7 @@ describe('resolveEndpoint', () => {
 
   it('uses the setting first, trimmed, over DOCKER_HOST and DOCKER_CONTEXT', () => {
     const endpoint = resolveEndpoint(inputs({ setting: '  tcp://127.0.0.1:9999 ', env: { DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_CONTEXT: 'remote', DOCKER_CONFIG: dockerConfig } }, home));
-    assert.deepEqual(endpoint, { host: 'tcp://127.0.0.1:9999', source: 'setting localServerless.dockerHost' });
+    assert.deepEqual(endpoint, { host: 'tcp://127.0.0.1:9999', source: 'setting localServerless.dockerHost in settings' });
   });
 
   it('ignores a blank setting', () => {
@@ -162,5 +162,35 @@ describe('modemOptions', () => {
 
   it('turns an npipe URL into a Windows pipe path', () => {
     assert.equal(modemOptions('npipe:////./pipe/docker_engine').socketPath, '\\\\.\\pipe\\docker_engine');
+  });
+});
+
+describe('a dockerHost value that is not an engine address', () => {
+  const home = os.tmpdir();
+  for (const value of ['docker.example.com', 'http//127.0.0.1:2375', 'ftp://127.0.0.1', 'tcp://', 'tcp://127.0.0.1:99999']) {
+    it(`"${value}" is reported with where it is set, and the adapter is still built without dialling`, async () => {
+      const { DockerEngine } = await import('../../src/engine/dockerEngine');
+      const { InvalidEngineAddressError } = await import('../../src/engine/engine');
+      const endpoint = resolveEndpoint({ ...inputs({ setting: value }, home), settingSource: 'folder settings (.vscode/settings.json)' });
+      assert.ok(endpoint.problem, `a problem for ${value}`);
+      const engine = new DockerEngine(endpoint); // must not throw: a bad value never stops activation
+      await assert.rejects(engine.ping(), (error: Error) => {
+        assert.ok(error instanceof InvalidEngineAddressError);
+        assert.match(error.message, new RegExp(`"${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"`));
+        assert.match(error.message, /localServerless\.dockerHost in folder settings \(\.vscode\/settings\.json\)/);
+        assert.match(error.message, /unix:\/\/\/.*tcp:\/\/host:2375/, 'says how to write one');
+        return true;
+      });
+    });
+  }
+
+  it('accepts the forms the docker CLI takes', () => {
+    for (const value of ['unix:///var/run/docker.sock', 'tcp://127.0.0.1:2375', 'tcp://docker.example.com', 'ssh://me@build-box', 'https://127.0.0.1:2376', 'npipe:////./pipe/docker_engine']) {
+      assert.equal(resolveEndpoint(inputs({ setting: value }, home)).problem, undefined, value);
+    }
+  });
+
+  it('a bad DOCKER_HOST is reported the same way', () => {
+    assert.match(resolveEndpoint(inputs({ env: { DOCKER_HOST: 'localhost:2375' } }, home)).problem ?? '', /"localhost:2375"/);
   });
 });
