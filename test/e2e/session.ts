@@ -18,11 +18,21 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openSession(name: string): Promise<Session> {
+export interface SessionOptions {
+  /** false: VS Code asks for workspace trust, so the folder opens in Restricted Mode. Default true. */
+  trusted?: boolean;
+  /** Changes the copied workspace before VS Code opens it (a hostile repository, say). */
+  prepare?: (workspace: string) => void;
+}
+
+export async function openSession(name: string, options: SessionOptions = {}): Promise<Session> {
   const vsix = process.env.LOCAL_SERVERLESS_VSIX;
   assert.ok(vsix && fs.existsSync(vsix), 'LOCAL_SERVERLESS_VSIX names the packaged extension (npm test packages it)');
   const workspace = copyExamples();
-  const server: CodeServer = await startCodeServer({ vsix });
+  options.prepare?.(workspace);
+  const trusted = options.trusted ?? true;
+  // Untrusted: no startup prompt to answer; the folder simply opens in Restricted Mode, as after "Don't Trust".
+  const server: CodeServer = await startCodeServer({ vsix, trustWorkspaces: trusted, settings: trusted ? {} : { 'security.workspace.trust.startupPrompt': 'never' } });
   const browser: Browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
   const ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots', name));
