@@ -6,8 +6,10 @@ import * as path from 'node:path';
  * Lists the files Docker would receive as build context for `folder`, applying its .dockerignore
  * the way Docker does (@balena/dockerignore implements Docker's matching rules). The Dockerfile
  * and .dockerignore are always sent: Docker needs them even when .dockerignore lists them.
+ * `neverSend` (the function's env file) is left out whatever .dockerignore says: a `COPY . .`
+ * would otherwise bake its secrets into an image layer.
  */
-export async function listContextFiles(folder: string, dockerfile = 'Dockerfile'): Promise<string[]> {
+export async function listContextFiles(folder: string, dockerfile = 'Dockerfile', neverSend: readonly string[] = []): Promise<string[]> {
   const { matcher, hasNegations } = await loadDockerignore(folder);
   const files: string[] = [];
   async function walk(relativeDir: string): Promise<void> {
@@ -17,7 +19,7 @@ export async function listContextFiles(folder: string, dockerfile = 'Dockerfile'
       if (entry.isDirectory()) {
         // An ignored folder can only be skipped whole when no `!pattern` could re-include a file in it.
         if (hasNegations || !matcher.ignores(relative)) await walk(relative);
-      } else if ((entry.isFile() || entry.isSymbolicLink()) && !matcher.ignores(relative)) {
+      } else if ((entry.isFile() || entry.isSymbolicLink()) && !matcher.ignores(relative) && !neverSend.includes(relative)) {
         files.push(relative);
       }
     }

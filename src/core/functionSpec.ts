@@ -9,6 +9,8 @@ export const DEFAULT_TIMEOUT_SECONDS = 30;
 export interface FunctionSpec {
   name: string;
   folder: string;
+  /** The workspace folder holding the function: what an env file must stay inside. Default: `folder`. */
+  workspaceFolder?: string;
   dockerfile: string;
   runtime: Runtime;
   /** Port inside the container. */
@@ -31,18 +33,20 @@ export interface FunctionSpec {
 
 export interface FunctionSources {
   folder: string;
+  workspaceFolder?: string;
   dockerfileText: string;
   /** fn.json text, when the file exists. */
   configText?: string;
 }
 
 /** Builds a function's spec from its Dockerfile and optional fn.json. Pure: the caller reads files. */
-export function describeFunction({ folder, dockerfileText, configText }: FunctionSources): FunctionSpec {
+export function describeFunction({ folder, workspaceFolder, dockerfileText, configText }: FunctionSources): FunctionSpec {
   const facts = readDockerfile(dockerfileText);
   const { config, problems } = configText === undefined ? { config: {} as FnConfig, problems: [] } : parseFnConfig(configText);
   return {
     name: config.name ?? defaultName(folder),
     folder,
+    workspaceFolder,
     dockerfile: path.join(folder, 'Dockerfile'),
     runtime: facts.runtime,
     port: config.port ?? facts.exposedPorts[0] ?? DEFAULT_PORT,

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { listContextFiles } from '../core/buildContext';
 import { Emitter, type Disposable } from '../core/emitter';
 import { CancelledError, errorMessage, isCancellation, UserFacingError } from '../core/errors';
+import { resolveEnvFile } from '../core/envFile';
 import { parseEnvFile } from '../core/fnConfig';
 import type { FunctionSpec } from '../core/functionSpec';
 import { describeRun, planBuild, planRun } from '../core/plan';
@@ -174,7 +174,8 @@ export class FunctionRunner implements Disposable {
     const started = performance.now();
     this.setState({ kind: 'building', step: 'build' });
     try {
-      const files = await listContextFiles(this.spec.folder);
+      const envFile = await this.resolveEnvFile();
+      const files = await listContextFiles(this.spec.folder, 'Dockerfile', envFile?.inContext ? [envFile.inContext] : []);
       const build = planBuild(this.spec, this.wsId, files);
       out.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context)`);
       await this.engine.build(build, (text) => out.append(prefixLines(text, '[build] ')), signal);
@@ -278,13 +279,21 @@ export class FunctionRunner implements Disposable {
     return this.hostPort ?? findFreePort();
   }
 
+  /** Checked again at every use, not only at discovery: a link can be swapped in between. */
+  private async resolveEnvFile(): Promise<{ file: string; inContext: string | undefined } | undefined> {
+    if (!this.spec.envFile) return undefined;
+    const resolved = await resolveEnvFile(this.spec.folder, this.spec.envFile, this.spec.workspaceFolder ?? this.spec.folder);
+    if (!resolved.ok) throw new UserFacingError(`${this.spec.name}: ${resolved.message}`);
+    return resolved;
+  }
+
   private async readEnvFile(): Promise<Record<string, string>> {
-    if (!this.spec.envFile) return {};
-    const file = path.resolve(this.spec.folder, this.spec.envFile);
+    const envFile = await this.resolveEnvFile();
+    if (!envFile) return {};
     try {
-      return parseEnvFile(await fs.readFile(file, 'utf8'));
+      return parseEnvFile(await fs.readFile(envFile.file, 'utf8'));
     } catch {
-      throw new UserFacingError(`The env file ${this.spec.envFile} named in fn.json cannot be read (${file}): create it or remove "envFile".`);
+      throw new UserFacingError(`${this.spec.name}: the env file "${this.spec.envFile}" named in fn.json cannot be read: check its permissions, or remove "envFile".`);
     }
   }
 

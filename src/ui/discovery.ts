@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { envFileLocation, resolveEnvFile } from '../core/envFile';
 import { discoveryExcludeGlob, describeFunction, markDuplicateNames, type FunctionSpec } from '../core/functionSpec';
 import type { FunctionRegistry } from '../services/functionRegistry';
 
@@ -59,7 +60,12 @@ export class FunctionDiscovery implements vscode.Disposable {
     try {
       const dockerfileText = await readText(dockerfile);
       const configText = await readText(vscode.Uri.file(path.join(folder, 'fn.json'))).catch(() => undefined);
-      return describeFunction({ folder, dockerfileText, configText });
+      const workspaceFolder = vscode.workspace.getWorkspaceFolder(dockerfile)?.uri.fsPath ?? folder;
+      const spec = describeFunction({ folder, workspaceFolder, dockerfileText, configText });
+      if (!spec.envFile || configText === undefined) return spec;
+      // Checked here so the function shows as misconfigured, with the problem on the field, before anything runs.
+      const envFile = await resolveEnvFile(folder, spec.envFile, workspaceFolder);
+      return envFile.ok ? spec : { ...spec, problems: [...spec.problems, { message: envFile.message, ...envFileLocation(configText) }] };
     } catch (error) {
       this.log.warn(`cannot read ${dockerfile.fsPath}: ${String(error)}`);
       return undefined;

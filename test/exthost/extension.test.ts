@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LocalServerlessApi } from '../../src/extension';
@@ -96,6 +97,44 @@ describe('Local Serverless in a real VS Code', () => {
       fs.writeFileSync(fnJson, original);
     }
     await until('the diagnostic to clear', () => vscode.languages.getDiagnostics(vscode.Uri.file(fnJson)).length === 0 || undefined);
+  });
+
+  it('an envFile that leads outside the workspace folder is a diagnostic on the field, and the function is misconfigured', async () => {
+    const { tree } = await api();
+    const folder = path.join(workspaceRoot(), 'leaky');
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-outside-'));
+    fs.writeFileSync(path.join(outside, 'credentials'), 'SECRET=1\n');
+    fs.mkdirSync(folder);
+    try {
+      fs.copyFileSync(path.join(workspaceRoot(), 'hello-node', 'Dockerfile'), path.join(folder, 'Dockerfile'));
+      fs.symlinkSync(path.join(outside, 'credentials'), path.join(folder, '.env'));
+      const fnJson = path.join(folder, 'fn.json');
+      fs.writeFileSync(fnJson, '{\n  "envFile": ".env"\n}\n');
+      await vscode.commands.executeCommand('localServerless.refresh');
+      const diagnostic = await until('a diagnostic on envFile', () => vscode.languages.getDiagnostics(vscode.Uri.file(fnJson)).find((d) => /outside the workspace folder/.test(d.message)));
+      assert.equal(diagnostic.range.start.line, 1, 'on the envFile line');
+      assert.match(diagnostic.message, /move the file into the workspace/);
+      await until('leaky misconfigured', async () => (await functionNodes(tree)).find((n) => n.runner.spec.name === 'leaky' && n.runner.state.kind === 'misconfigured'));
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+      await vscode.commands.executeCommand('localServerless.refresh');
+    }
+  });
+
+  it('a dockerHost in the workspace settings that is not an address does not break the extension: the view names it and where it is set', async () => {
+    const { tree } = await api();
+    const config = vscode.workspace.getConfiguration('localServerless');
+    await config.update('dockerHost', 'docker.example.com', vscode.ConfigurationTarget.Workspace);
+    try {
+      const row = await until('the invalid address row', async () => ((await tree.getChildren()) as TreeNode[]).map((n) => tree.getTreeItem(n)).find((i) => /docker\.example\.com/.test(String(i.label))));
+      assert.match(String(row.label), /"docker\.example\.com" \(setting localServerless\.dockerHost in (workspace|folder) settings/);
+      assert.match(String(row.tooltip), /unix:\/\/\/path\/to\/docker\.sock/);
+      assert.ok((await functionNodes(tree)).length >= 2, 'the functions are still listed');
+    } finally {
+      await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await until('the engine back', async () => ((await tree.getChildren()) as TreeNode[]).every((n) => n.kind !== 'message') || undefined);
   });
 
   it('Build and Run from a handler file starts the function, Invoke answers beside the editor, Stop removes it', async () => {

@@ -201,6 +201,39 @@ describe('faults against the real Docker engine', () => {
     await runner.stop();
   });
 
+  test('an envFile outside the workspace (a path, or a committed link) is refused before anything builds or runs', async () => {
+    const spec = await scaffold(ws.root, 'node', 'exfiltrate');
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'ls-outside-'));
+    try {
+      await fs.writeFile(path.join(outside, 'credentials'), 'AWS_SECRET_ACCESS_KEY=outside-7c1d\n');
+      await fs.symlink(path.join(outside, 'credentials'), path.join(spec.folder, '.env'));
+      for (const envFile of [path.join(outside, 'credentials'), '.env']) {
+        await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ envFile }));
+        const out = new RecordingSink();
+        const runner = new FunctionRunner({ ...(await readSpec(spec.folder)), workspaceFolder: ws.root }, engine, ws.wsId, () => out);
+        await assert.rejects(runner.buildAndRun(), /outside the workspace folder \(after following links\): move the file into the workspace/);
+        assert.deepEqual(await engine.list({ [LABEL_WORKSPACE]: ws.wsId, 'local-serverless.function': 'exfiltrate' }), [], `nothing runs for envFile ${envFile}`);
+        assert.equal(await engine.imageLabels(imageTag('exfiltrate', ws.wsId)), undefined, 'nothing was built');
+        assert.ok(!out.text.includes('outside-7c1d'));
+      }
+    } finally {
+      await fs.rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('the env file is never baked into the image, even when .dockerignore does not list it and the Dockerfile copies everything', async () => {
+    const spec = await scaffold(ws.root, 'node', 'baked');
+    await fs.writeFile(path.join(spec.folder, 'secrets.env'), 'API_TOKEN=tok-in-layer\n');
+    await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ envFile: 'secrets.env' }));
+    const runner = new FunctionRunner(await readSpec(spec.folder), engine, ws.wsId, () => new RecordingSink());
+    const url = await runner.buildAndRun();
+    assert.equal((await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{}', 5))).status, 200);
+    const files = execFileSync('docker', ['run', '--rm', '--entrypoint', 'ls', imageTag('baked', ws.wsId), '-a', '/app'], { encoding: 'utf8' });
+    assert.match(files, /handler\.js/, 'COPY . . did copy the code');
+    assert.doesNotMatch(files, /secrets\.env/);
+    await runner.stop();
+  });
+
   test('an existing project with no fn.json runs on the port its EXPOSE names, and a one-shot job shows its exit code and output', async () => {
     const app = path.join(ws.root, 'existing');
     await fs.cp(path.resolve(__dirname, '../../../examples/existing-python-app'), app, { recursive: true });

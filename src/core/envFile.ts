@@ -1,0 +1,43 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { findNodeAtLocation, parseTree } from 'jsonc-parser';
+
+export type EnvFileResolution =
+  /** `file`: the real path to read. `inContext`: the path as named, relative to the function folder, when it lies there (it must stay out of the build context). */
+  | { ok: true; file: string; inContext: string | undefined }
+  | { ok: false; message: string };
+
+/**
+ * Where a function's `envFile` really is. It must be a file inside the workspace folder once every
+ * link is followed (a shared `.env` at the repository root is a common layout): a repository
+ * nobody vouched for must not make us read `~/.aws/credentials` into a container.
+ */
+export async function resolveEnvFile(folder: string, envFile: string, workspaceFolder: string): Promise<EnvFileResolution> {
+  const named = path.resolve(folder, envFile);
+  const real = await fs.realpath(named).catch(() => undefined);
+  if (!real) return { ok: false, message: `The env file "${envFile}" does not exist: create it or remove "envFile" from fn.json.` };
+  const root = await fs.realpath(workspaceFolder).catch(() => path.resolve(workspaceFolder));
+  if (!isInside(root, real)) {
+    return { ok: false, message: `The env file "${envFile}" is outside the workspace folder (after following links): move the file into the workspace and point "envFile" at it.` };
+  }
+  if (!(await fs.stat(real)).isFile()) return { ok: false, message: `The env file "${envFile}" is not a file: point "envFile" at a KEY=VALUE file.` };
+  const relative = path.relative(folder, named);
+  const inContext = relative && !climbsOut(relative) ? relative.split(path.sep).join('/') : undefined;
+  return { ok: true, file: real, inContext };
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative !== '' && !climbsOut(relative);
+}
+
+function climbsOut(relative: string): boolean {
+  return relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+}
+
+/** The `envFile` value's place in fn.json, for a diagnostic on the field (the whole file when not found). */
+export function envFileLocation(configText: string): { offset: number; length: number } {
+  const root = parseTree(configText, [], { allowTrailingComma: true });
+  const node = root && findNodeAtLocation(root, ['envFile']);
+  return node ? { offset: node.offset, length: node.length } : { offset: 0, length: 0 };
+}
