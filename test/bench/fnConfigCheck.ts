@@ -7,6 +7,7 @@
  * Each case runs a few times: the first run (what the host pays the first time it meets the file,
  * before the JIT has warmed up) is judged against the target; the median of all runs is printed beside it.
  */
+import * as os from 'node:os';
 import { describeFunction } from '../../src/core/functionSpec';
 
 const RUNS = Number(process.env.BENCH_FNJSON_RUNS || 5);
@@ -41,7 +42,9 @@ function time(text: string): { firstMs: number; medianMs: number; problems: numb
 }
 
 function main(): void {
-  console.log(`fn.json check, ${RUNS} runs each (parse + validate + describe, on the extension host)`);
+  // Other work on the machine inflates these figures: the load average says how busy it was.
+  const load = os.loadavg()[0].toFixed(1);
+  console.log(`fn.json check, ${RUNS} runs each (parse + validate + describe, on the extension host); load average ${load} on ${os.cpus().length} CPUs`);
   const cases: [string, string][] = [
     ['60,000 wrong env entries', wideEnvFnJson(60_000)],
     ['5,000-deep nesting', deepFnJson(5_000)],
