@@ -279,6 +279,15 @@ function withRanges(text: string, problems: ConfigProblem[]): ConfigProblem[] {
   return problems.map((p) => ({ ...p, range: { start: positionAt(p.offset), end: positionAt(p.offset + p.length) } }));
 }
 
+/**
+ * The problems to publish for one fn.json. While a JSON schema checker reports on the file (VS Code's
+ * JSON language server does for the files open in it, through `jsonValidation`), its syntax and schema
+ * problems are left to it so each shows once; the ones only we find are published all the same.
+ */
+export function problemsToPublish(problems: ConfigProblem[], schemaCheckedElsewhere: boolean): ConfigProblem[] {
+  return schemaCheckedElsewhere ? problems.filter((p) => p.kind === undefined) : problems;
+}
+
 /** Parses a KEY=VALUE env file (comments, blank lines, optional quotes, `export `). */
 export function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_CONFIG_BYTES, parseEnvFile, parseFnConfig, type ConfigProblem } from '../../src/core/fnConfig';
+import { MAX_CONFIG_BYTES, parseEnvFile, parseFnConfig, problemsToPublish, type ConfigProblem } from '../../src/core/fnConfig';
+import { describeFunction, markDuplicateNames } from '../../src/core/functionSpec';
 
 /** The text a problem's range covers: what the editor would underline. */
 function underlined(text: string, problem: ConfigProblem): string {
@@ -197,6 +198,30 @@ describe('parseFnConfig on hostile input', () => {
       assert.match(problems[0].message, /Unknown field "__proto__"/);
       assert.equal(underlined(text, problems[0]), '"__proto__"');
     }
+  });
+});
+
+describe('problemsToPublish', () => {
+  const messages = (problems: ConfigProblem[]) => problems.map((p) => p.message);
+
+  it('while the JSON language server checks an open fn.json, leaves it the schema problems and keeps ours', () => {
+    // Both folders are named "same", so both functions default to that name.
+    const specs = ['a', 'b'].map((parent) => describeFunction({ folder: `/ws/${parent}/same`, dockerfileText: 'FROM node:20\n', configText: '{ "port": "abc" }' }));
+    const { problems } = markDuplicateNames(specs)[1];
+    assert.equal(problems.length, 2);
+    assert.deepEqual(messages(problemsToPublish(problems, true)), [problems[1].message]);
+    assert.match(problems[1].message, /already named "same"/);
+    assert.deepEqual(problemsToPublish(problems, false), problems);
+  });
+
+  it('keeps the size and depth problems and leaves syntax problems and their count to the JSON server', () => {
+    const oversized = parseFnConfig(`{"env":{"A":"${'x'.repeat(MAX_CONFIG_BYTES)}"}}`).problems;
+    const deep = parseFnConfig(`{"sync":${'['.repeat(100)}${']'.repeat(100)}}`).problems;
+    const broken = parseFnConfig(`{"sync":[${'"a" '.repeat(200)}]}`).problems;
+    assert.deepEqual(problemsToPublish(oversized, true), oversized);
+    assert.deepEqual(problemsToPublish(deep, true), deep);
+    assert.deepEqual(problemsToPublish(broken, true), []);
+    assert.equal(problemsToPublish(broken, false).length, 101);
   });
 });
 
