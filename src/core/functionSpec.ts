@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { readDockerfile, type Runtime } from './dockerfile';
-import { parseFnConfig, type ConfigProblem, type FnConfig } from './fnConfig';
+import { oversizedConfigProblem, parseFnConfig, type ConfigProblem, type FnConfig } from './fnConfig';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -37,12 +37,17 @@ export interface FunctionSources {
   dockerfileText: string;
   /** fn.json text, when the file exists. */
   configText?: string;
+  /** fn.json's size, when the caller left it unread because it is over MAX_CONFIG_BYTES. */
+  oversizedConfigBytes?: number;
 }
 
 /** Builds a function's spec from its Dockerfile and optional fn.json. Pure: the caller reads files. */
-export function describeFunction({ folder, workspaceFolder, dockerfileText, configText }: FunctionSources): FunctionSpec {
+export function describeFunction({ folder, workspaceFolder, dockerfileText, configText, oversizedConfigBytes }: FunctionSources): FunctionSpec {
   const facts = readDockerfile(dockerfileText);
-  const { config, problems } = configText === undefined ? { config: {} as FnConfig, problems: [] } : parseFnConfig(configText);
+  const hasConfig = configText !== undefined || oversizedConfigBytes !== undefined;
+  const { config, problems } = oversizedConfigBytes !== undefined ? { config: {} as FnConfig, problems: [oversizedConfigProblem(oversizedConfigBytes)] }
+    : configText !== undefined ? parseFnConfig(configText)
+      : { config: {} as FnConfig, problems: [] };
   return {
     name: config.name ?? defaultName(folder),
     folder,
@@ -59,7 +64,7 @@ export function describeFunction({ folder, workspaceFolder, dockerfileText, conf
     timeoutSeconds: config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
     sync: config.sync ?? [],
     rebuild: config.rebuild ?? ['Dockerfile'],
-    configFile: configText === undefined ? undefined : path.join(folder, 'fn.json'),
+    configFile: hasConfig ? path.join(folder, 'fn.json') : undefined,
     problems,
   };
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { envFileLocation, resolveEnvFile } from '../core/envFile';
+import { MAX_CONFIG_BYTES, problemsToPublish, withRanges } from '../core/fnConfig';
 import { discoveryExcludeGlob, describeFunction, markDuplicateNames, type FunctionSpec } from '../core/functionSpec';
 import type { FunctionRegistry } from '../services/functionRegistry';
 
@@ -9,6 +10,8 @@ const DEBOUNCE_MS = 300;
 /**
  * Finds the workspace's functions (folders holding a Dockerfile), keeps the registry in step as
  * Dockerfiles and fn.json files come and go, and puts fn.json problems on the field as diagnostics.
+ * Each problem shows once: while an fn.json is open, VS Code's JSON language server reports its
+ * syntax and schema problems (jsonValidation) and we publish only the ones it cannot find.
  */
 export class FunctionDiscovery implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('local-serverless');
@@ -16,6 +19,7 @@ export class FunctionDiscovery implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.diagnostics, this.watcher];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private specs: FunctionSpec[] = [];
 
   constructor(private readonly registry: FunctionRegistry, private readonly log: vscode.LogOutputChannel) {
     const schedule = () => this.schedule();
@@ -26,7 +30,11 @@ export class FunctionDiscovery implements vscode.Disposable {
       vscode.workspace.onDidChangeWorkspaceFolders(schedule),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('files.exclude') || e.affectsConfiguration('localServerless.exclude')) schedule();
+        if (e.affectsConfiguration('json.validate.enable')) this.publishDiagnostics();
       }),
+      // Opening or closing fn.json hands its schema problems to the JSON language server or back.
+      vscode.workspace.onDidOpenTextDocument((d) => { if (isFnJson(d.uri)) this.publishDiagnostics(); }),
+      vscode.workspace.onDidCloseTextDocument((d) => { if (isFnJson(d.uri)) this.publishDiagnostics(); }),
     );
   }
 
@@ -48,7 +56,8 @@ export class FunctionDiscovery implements vscode.Disposable {
     const dockerfiles = await vscode.workspace.findFiles('**/Dockerfile', discoveryExcludeGlob(filesExclude, extra));
     const specs = await Promise.all(dockerfiles.map((uri) => this.describe(uri)));
     const unique = markDuplicateNames(specs.filter((s): s is FunctionSpec => s !== undefined));
-    await this.publishDiagnostics(unique);
+    this.specs = unique;
+    this.publishDiagnostics();
     this.registry.setSpecs(unique);
     await vscode.commands.executeCommand('setContext', 'localServerless.hasFunctions', unique.length > 0);
     await vscode.commands.executeCommand('setContext', 'localServerless.discovered', true);
@@ -59,30 +68,37 @@ export class FunctionDiscovery implements vscode.Disposable {
     const folder = path.dirname(dockerfile.fsPath);
     try {
       const dockerfileText = await readText(dockerfile);
-      const configText = await readText(vscode.Uri.file(path.join(folder, 'fn.json'))).catch(() => undefined);
+      const config = vscode.Uri.file(path.join(folder, 'fn.json'));
+      // Refused unread when too big: reading and decoding it would already block the host.
+      const size = await vscode.workspace.fs.stat(config).then((s) => s.size, () => undefined);
       const workspaceFolder = vscode.workspace.getWorkspaceFolder(dockerfile)?.uri.fsPath ?? folder;
+      if (size !== undefined && size > MAX_CONFIG_BYTES) return describeFunction({ folder, workspaceFolder, dockerfileText, oversizedConfigBytes: size });
+      const configText = size === undefined ? undefined : await readText(config).catch(() => undefined);
       const spec = describeFunction({ folder, workspaceFolder, dockerfileText, configText });
       if (!spec.envFile || configText === undefined) return spec;
       // Checked here so the function shows as misconfigured, with the problem on the field, before anything runs.
       const envFile = await resolveEnvFile(folder, spec.envFile, workspaceFolder);
-      return envFile.ok ? spec : { ...spec, problems: [...spec.problems, { message: envFile.message, ...envFileLocation(configText) }] };
+      return envFile.ok ? spec : { ...spec, problems: [...spec.problems, ...withRanges(configText, [{ message: envFile.message, ...envFileLocation(configText) }])] };
     } catch (error) {
       this.log.warn(`cannot read ${dockerfile.fsPath}: ${String(error)}`);
       return undefined;
     }
   }
 
-  private async publishDiagnostics(specs: FunctionSpec[]): Promise<void> {
+  /**
+   * Positions come with the problems (computed in the core from the text discovery read), so no
+   * document is opened here: opening one would cost the host a copy of a big file and make the
+   * JSON language server check files the user never opened.
+   */
+  private publishDiagnostics(): void {
     this.diagnostics.clear();
-    for (const spec of specs) {
-      if (!spec.problems.length) continue;
+    for (const spec of this.specs) {
       const uri = vscode.Uri.file(spec.configFile ?? spec.dockerfile);
-      const document = await vscode.workspace.openTextDocument(uri).then((d) => d, () => undefined);
-      this.diagnostics.set(uri, spec.problems.map((problem) => {
-        const range = document
-          ? new vscode.Range(document.positionAt(problem.offset), document.positionAt(problem.offset + problem.length))
-          : new vscode.Range(0, 0, 0, 0);
-        const diagnostic = new vscode.Diagnostic(range, problem.message, vscode.DiagnosticSeverity.Error);
+      const problems = problemsToPublish(spec.problems, jsonServerChecks(uri));
+      if (!problems.length) continue;
+      this.diagnostics.set(uri, problems.map((problem) => {
+        const { start, end } = problem.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+        const diagnostic = new vscode.Diagnostic(new vscode.Range(start.line, start.character, end.line, end.character), problem.message, vscode.DiagnosticSeverity.Error);
         diagnostic.source = 'Local Serverless';
         return diagnostic;
       }));
@@ -93,6 +109,18 @@ export class FunctionDiscovery implements vscode.Disposable {
     clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+function isFnJson(uri: vscode.Uri): boolean {
+  return path.basename(uri.fsPath) === 'fn.json';
+}
+
+/** Whether VS Code's JSON language server is checking this file now: it checks the JSON documents open in the host. */
+function jsonServerChecks(uri: vscode.Uri): boolean {
+  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  return !!document && (document.languageId === 'json' || document.languageId === 'jsonc')
+    && vscode.workspace.getConfiguration('json', document).get<boolean>('validate.enable', true)
+    && vscode.extensions.getExtension('vscode.json-language-features') !== undefined;
 }
 
 async function readText(uri: vscode.Uri): Promise<string> {

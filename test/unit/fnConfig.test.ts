@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseEnvFile, parseFnConfig, type ConfigProblem } from '../../src/core/fnConfig';
+import { MAX_CONFIG_BYTES, parseEnvFile, parseFnConfig, problemsToPublish, type ConfigProblem } from '../../src/core/fnConfig';
+import { describeFunction, markDuplicateNames } from '../../src/core/functionSpec';
 
 /** The text a problem's range covers: what the editor would underline. */
 function underlined(text: string, problem: ConfigProblem): string {
@@ -100,6 +101,127 @@ describe('parseFnConfig', () => {
     const { config, problems } = parseFnConfig('[1, 2]');
     assert.deepEqual(config, {});
     assert.equal(problems.length, 1);
+  });
+});
+
+describe('parseFnConfig on hostile input', () => {
+  /** `{"env":{"E00000":0,…}}`: every value a number where a string is wanted. */
+  const wrongEnv = (entries: number) => `{"env":{${Array.from({ length: entries }, (_, i) => `"E${String(i).padStart(5, '0')}":${i}`).join(',')}}}`;
+
+  it('refuses a file over 1 MB with one problem at the start saying so, without reading it', () => {
+    const text = `{"env":{"A":"${'x'.repeat(MAX_CONFIG_BYTES)}"}}`;
+    const { config, problems } = parseFnConfig(text);
+    assert.deepEqual(config, {});
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].offset, 0);
+    assert.match(problems[0].message, /fn\.json is 1\.0 MB, over the 1 MB limit/);
+  });
+
+  it('counts the limit in bytes, as the file is on disk', () => {
+    const text = `{"env":{"A":"${'é'.repeat(MAX_CONFIG_BYTES / 2)}"}}`; // under the limit in characters, over it in UTF-8 bytes
+    assert.match(parseFnConfig(text).problems[0].message, /over the 1 MB limit/);
+  });
+
+  it('lists the first 100 problems in document order and says how many more there are', () => {
+    const text = wrongEnv(250);
+    const { problems } = parseFnConfig(text);
+    assert.equal(problems.length, 101);
+    assert.deepEqual(problems.slice(0, 100).map((p) => underlined(text, p)), Array.from({ length: 100 }, (_, i) => String(i)));
+    assert.match(problems[0].message, /"env\.E00000" must be string/);
+    assert.equal(problems[100].message, '150 more problems in fn.json are not listed: fix the 100 above first.');
+  });
+
+  it('lists exactly 100 problems with no summary when there are 100', () => {
+    const { problems } = parseFnConfig(wrongEnv(100));
+    assert.equal(problems.length, 100);
+    assert.ok(problems.every((p) => /must be string/.test(p.message)));
+  });
+
+  it('caps 60,000 wrong entries (0.85 MB) the same way, each listed problem on its own entry', () => {
+    const text = wrongEnv(60_000);
+    assert.ok(Buffer.byteLength(text) < MAX_CONFIG_BYTES);
+    const { config, problems } = parseFnConfig(text);
+    assert.deepEqual(config, {});
+    assert.equal(problems.length, 101);
+    assert.equal(underlined(text, problems[99]), '99');
+    assert.match(problems[99].message, /"env\.E00099"/);
+    assert.match(problems[100].message, /^59900 more problems/);
+  });
+
+  it('caps syntax errors too', () => {
+    const text = `{"sync":[${'"a" '.repeat(500)}]}`; // 499 missing commas
+    const { problems } = parseFnConfig(text);
+    assert.equal(problems.length, 101);
+    assert.match(problems[0].message, /not valid JSON/);
+    assert.equal(problems[100].message, '399 more problems in fn.json are not listed: fix the 100 above first.');
+  });
+
+  it('reports 5,000-deep nesting as one problem on the first bracket too deep, not a crash', () => {
+    const text = `{"sync":${'['.repeat(5_000)}${']'.repeat(5_000)}}`;
+    const { config, problems } = parseFnConfig(text);
+    assert.deepEqual(config, {});
+    assert.equal(problems.length, 1);
+    assert.match(problems[0].message, /nests deeper than 64 levels/);
+    assert.equal(problems[0].offset, '{"sync":'.length + 63, 'the 65th open bracket, counting the top-level object');
+  });
+
+  it('reports nesting that would overflow the parser (100,000 deep, under the size cap) the same way', () => {
+    const text = `{"env":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`;
+    const { problems } = parseFnConfig(text);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0].message, /nests deeper than 64 levels/);
+  });
+
+  it('does not count brackets inside strings or comments as nesting', () => {
+    const text = `{\n  // ${'['.repeat(100)}\n  "env": { "A": "${'{'.repeat(100)}" }\n}`;
+    assert.deepEqual(parseFnConfig(text), { config: { env: { A: '{'.repeat(100) } }, problems: [] });
+  });
+
+  it('gives each problem its line and column, as the editor counts them', () => {
+    const text = '{\r\n  "name": "hello",\n  "port": "abc"\n}';
+    const [problem] = parseFnConfig(text).problems;
+    assert.deepEqual(problem.range, { start: { line: 2, character: 10 }, end: { line: 2, character: 15 } });
+  });
+
+  it('locates a wrong value under a key that looks like a number, and the last of duplicate keys', () => {
+    const text = '{ "env": { "1": "ok", "2": 2, "2": 3 } }';
+    const { problems } = parseFnConfig(text);
+    assert.equal(problems.length, 1);
+    assert.equal(underlined(text, problems[0]), '3');
+  });
+
+  it('treats "__proto__" as an ordinary unknown field', () => {
+    for (const text of ['{ "__proto__": { "port": 80 } }', '{ /* JSONC */ "__proto__": { "port": 80 } }']) {
+      const { config, problems } = parseFnConfig(text);
+      assert.deepEqual(config, {});
+      assert.equal(problems.length, 1, text);
+      assert.match(problems[0].message, /Unknown field "__proto__"/);
+      assert.equal(underlined(text, problems[0]), '"__proto__"');
+    }
+  });
+});
+
+describe('problemsToPublish', () => {
+  const messages = (problems: ConfigProblem[]) => problems.map((p) => p.message);
+
+  it('while the JSON language server checks an open fn.json, leaves it the schema problems and keeps ours', () => {
+    // Both folders are named "same", so both functions default to that name.
+    const specs = ['a', 'b'].map((parent) => describeFunction({ folder: `/ws/${parent}/same`, dockerfileText: 'FROM node:20\n', configText: '{ "port": "abc" }' }));
+    const { problems } = markDuplicateNames(specs)[1];
+    assert.equal(problems.length, 2);
+    assert.deepEqual(messages(problemsToPublish(problems, true)), [problems[1].message]);
+    assert.match(problems[1].message, /already named "same"/);
+    assert.deepEqual(problemsToPublish(problems, false), problems);
+  });
+
+  it('keeps the size and depth problems and leaves syntax problems and their count to the JSON server', () => {
+    const oversized = parseFnConfig(`{"env":{"A":"${'x'.repeat(MAX_CONFIG_BYTES)}"}}`).problems;
+    const deep = parseFnConfig(`{"sync":${'['.repeat(100)}${']'.repeat(100)}}`).problems;
+    const broken = parseFnConfig(`{"sync":[${'"a" '.repeat(200)}]}`).problems;
+    assert.deepEqual(problemsToPublish(oversized, true), oversized);
+    assert.deepEqual(problemsToPublish(deep, true), deep);
+    assert.deepEqual(problemsToPublish(broken, true), []);
+    assert.equal(problemsToPublish(broken, false).length, 101);
   });
 });
 

@@ -86,6 +86,14 @@ describe('describeFunction', () => {
     assert.equal(spec.configFile, path.join(folder, 'fn.json'));
   });
 
+  it('marks a function whose fn.json was left unread for its size as misconfigured, saying so on fn.json', () => {
+    const folder = path.join(ROOT, 'huge');
+    const spec = describeFunction({ folder, dockerfileText: 'FROM node:20\n', oversizedConfigBytes: 5 * 1024 * 1024 });
+    assert.equal(spec.configFile, path.join(folder, 'fn.json'));
+    assert.equal(spec.problems.length, 1);
+    assert.match(spec.problems[0].message, /fn\.json is 5\.0 MB, over the 1 MB limit/);
+  });
+
   it('reports invalid JSON in fn.json as a problem', () => {
     const spec = describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM node:20\n', configText: '{ nope' });
     assert.ok(spec.problems.length > 0);
