@@ -99,6 +99,23 @@ describe('Local Serverless in a real VS Code', () => {
     await until('the diagnostic to clear', () => vscode.languages.getDiagnostics(vscode.Uri.file(fnJson)).length === 0 || undefined);
   });
 
+  it('an fn.json problem shows once in Problems while the file is open (the JSON language server reports schema errors, we do not repeat them)', async () => {
+    const fnJson = path.join(workspaceRoot(), 'hello-node', 'fn.json');
+    const original = fs.readFileSync(fnJson, 'utf8');
+    const uri = vscode.Uri.file(fnJson);
+    const onKey = () => vscode.languages.getDiagnostics(uri).filter((d) => /memroyMb/.test(d.message) || /not allowed/.test(d.message));
+    try {
+      await vscode.window.showTextDocument(uri);
+      fs.writeFileSync(fnJson, original.replace('"port": 8080,', '"port": 8080,\n  "memroyMb": 128,'));
+      await until('the JSON language server\'s report', () => vscode.languages.getDiagnostics(uri).find((d) => d.source !== 'Local Serverless' && /not allowed/i.test(d.message)));
+      await new Promise((r) => setTimeout(r, 1_500)); // our discovery runs 300 ms after the change: give it time to (wrongly) repeat it
+      assert.equal(onKey().length, 1, onKey().map((d) => `${d.source}: ${d.message}`).join('\n'));
+    } finally {
+      fs.writeFileSync(fnJson, original);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    }
+  });
+
   it('an envFile that leads outside the workspace folder is a diagnostic on the field, and the function is misconfigured', async () => {
     const { tree } = await api();
     const folder = path.join(workspaceRoot(), 'leaky');
