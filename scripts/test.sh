@@ -2,23 +2,25 @@
 # The one test command (`npm test`): unit, integration against the real Docker engine, the
 # extension-host suite in a real VS Code, and end-to-end clicks in code-server + Chromium.
 # Brings up what is missing first (dockerd, base images, code-server, Chromium); a second run
-# reuses all of it. Ends with one line: "N passed, N failed".
+# reuses all of it. Ends with one line: "N passed, N failed, N skipped" (a skipped test is never hidden).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$LS_ROOT"
 ART=$LS_ROOT/.test-artifacts
 rm -rf "$ART"; mkdir -p "$ART"
-passed=0; failed=0; status=0
+passed=0; failed=0; skipped=0; status=0
 declare -a summary=()
 
-count() { # count <log> <kind>: sets p and f to a stage's pass/fail counts (node's spec reporter or mocha)
+count() { # count <log> <kind>: sets p, f and s to a stage's pass/fail/skip counts (node's spec reporter or mocha)
   local log=$1 kind=$2
   if [ "$kind" = node ]; then
     p=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}' || true); f=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3}' || true)
-  else # mocha prints no "0 failing" line
+    s=$(grep -E '^ℹ (skipped|todo) [0-9]+' "$log" | awk '{n += $3} END {print n + 0}' || true)
+  else # mocha prints no "0 failing" line; a skipped test is "pending"
     p=$(grep -oE '[0-9]+ passing' "$log" | tail -1 | awk '{print $1}' || true); f=$(grep -oE '[0-9]+ failing' "$log" | tail -1 | awk '{print $1}' || true)
+    s=$(grep -oE '[0-9]+ pending' "$log" | tail -1 | awk '{print $1}' || true)
   fi
-  p=${p:-0}; f=${f:-0}
+  p=${p:-0}; f=${f:-0}; s=${s:-0}
 }
 stage() { # stage <name> <kind> <command...>
   local name=$1 kind=$2; shift 2
@@ -29,8 +31,13 @@ stage() { # stage <name> <kind> <command...>
   count "$log" "$kind"
   # A stage that failed without counting a failure (it crashed) still counts as one.
   if [ $rc -ne 0 ]; then status=1; [ "$f" -gt 0 ] || f=1; fi
-  passed=$((passed + p)); failed=$((failed + f))
-  summary+=("$(printf '%-12s %-22s %s (exit %s)' "$name" "$p passed, $f failed" "$(elapsed "$t")" "$rc")")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  summary+=("$(printf '%-12s %-34s %s (exit %s)' "$name" "$p passed, $f failed, $s skipped" "$(elapsed "$t")" "$rc")")
+  # Which tests were skipped, and why, right under the stage's line: a skip is a gap in what was checked.
+  if [ "$s" -gt 0 ]; then
+    local line
+    while IFS= read -r line; do summary+=("    skipped: ${line}"); done < <(grep -E '^\s*(﹣|- ) ' "$log" | sed -E 's/^\s*(﹣|-) //' | head -20 || true)
+  fi
 }
 
 t0=$(now)
@@ -54,5 +61,5 @@ echo
 echo "── summary (artifacts and screenshots in .test-artifacts/)"
 printf '  %s\n' "${summary[@]}"
 echo "  total $(elapsed "$t0")"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
