@@ -6,3 +6,5 @@ cd "$LS_ROOT"
 bash scripts/setup-docker.sh
 npx tsc -p .
 node --expose-gc out/test/bench/innerLoop.js
+# Invoke on a 600 MB reply (no Docker needed): memory and what the result view shows.
+node out/test/bench/invokeReply.js
