@@ -9,3 +9,5 @@ node out/test/bench/fnConfigCheck.js
 [ "${1:-}" = fnjson ] && exit 0
 bash scripts/setup-docker.sh
 node --expose-gc out/test/bench/innerLoop.js
+# Invoke on a 600 MB reply (no Docker needed): memory and what the result view shows.
+node out/test/bench/invokeReply.js

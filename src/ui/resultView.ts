@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatInvokeResult, type InvokeResult } from '../core/invoke';
+import { formatInvokeResult, showsAsJsonc, type InvokeResult } from '../core/invoke';
 
 export const RESULT_SCHEME = 'local-serverless-result';
 const RESPONSE_SUFFIX = ' response';
@@ -27,7 +27,7 @@ export class InvokeResultView implements vscode.TextDocumentContentProvider, vsc
   }
 
   async show(functionName: string, result: InvokeResult): Promise<vscode.TextEditor> {
-    const isJson = result.json !== undefined || !result.body.trim();
+    const isJson = showsAsJsonc(result);
     const uri = vscode.Uri.from({ scheme: RESULT_SCHEME, path: `/${functionName}${RESPONSE_SUFFIX}.${isJson ? 'jsonc' : 'txt'}` });
     this.contents.set(uri.path, formatInvokeResult(result, isJson));
     this.changeEmitter.fire(uri);

@@ -42,7 +42,8 @@ async function firstReplyWith(url: string, marker: string, t0: number): Promise<
   const limit = Math.ceil(POLL_LIMIT_MS / POLL_MS);
   for (let i = 0; i < limit && performance.now() - t0 < POLL_LIMIT_MS; i++) {
     try {
-      const reply = await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"name":"bench"}', 0.25));
+      // 250 ms in all, not Invoke's timeoutSeconds + 2 s: a poller, not a user waiting for an answer.
+      const reply = await sendInvoke({ ...buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"name":"bench"}', 0), timeoutMs: 250 });
       if (reply.body.includes(marker)) return performance.now() - t0;
     } catch { /* replaced or restarting: try again */ }
     await new Promise((r) => setTimeout(r, POLL_MS));

@@ -2,10 +2,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, UserFacingError } from '../../core/errors';
-import { buildInvokeRequest, InvokeError, parsePayload, sendInvoke, summarizeInvoke } from '../../core/invoke';
+import { buildInvokeRequest, formatBytes, InvokeError, parsePayload, sendInvoke, summarizeInvoke } from '../../core/invoke';
 import type { FunctionRegistry } from '../../services/functionRegistry';
 import type { FunctionRunner } from '../../services/functionRunner';
-import { requireTrust } from '../commandRunner';
+import { withProgressSafe } from '../notify';
+import { requireTrust, toAbortSignal } from '../commandRunner';
 import { EventNode } from '../functionsTree';
 import type { FunctionOutputChannels } from '../outputChannels';
 import type { InvokeResultView } from '../resultView';
@@ -36,11 +37,15 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
     const request = buildInvokeRequest(url, runner.spec.invoke, payload.body, runner.spec.timeoutSeconds);
     const out = channels.get(runner.spec.name);
     try {
-      const result = await sendInvoke(request);
+      const result = await withProgressSafe(
+        { location: vscode.ProgressLocation.Notification, title: `Invoking ${runner.spec.name}`, cancellable: true },
+        (progress, token) => sendInvoke(request, toAbortSignal(token), (bytes) => progress.report({ message: `${formatBytes(bytes)} received` })),
+      );
       out.appendLine(summarizeInvoke(result));
       await results.show(runner.spec.name, result);
       return result.status;
     } catch (error) {
+      if (error instanceof CancelledError) out.appendLine(`invoke ${request.method} ${new URL(request.url).pathname} → cancelled`);
       if (error instanceof InvokeError) {
         out.appendLine(`invoke ${request.method} ${new URL(request.url).pathname} → failed: ${error.message}`);
         throw new UserFacingError(`${runner.spec.name}: ${error.message}`);
