@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import * as tar from 'tar-fs';
 import { CancelledError, errorMessage } from '../core/errors';
+import { filesReachedThroughLinks } from '../core/insideFolder';
 import type { BuildRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
 import { EngineUnavailableError, InvalidEngineAddressError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
@@ -85,7 +86,8 @@ export class DockerEngine implements ContainerEngine {
   }
 
   private async buildWith(version: '1' | '2', request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void> {
-    const context = tar.pack(request.contextDir, { entries: request.files });
+    // Links in the context go as links (never dereferenced): a link to /usr sends no file of /usr.
+    const context = tar.pack(request.contextDir, { entries: request.files, dereference: false });
     let stream: NodeJS.ReadableStream;
     try {
       stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
@@ -209,8 +211,17 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
+  /**
+   * Copies `files` (relative to `folder`) into the container. Refuses, sending nothing, when a file
+   * is reached through a linked folder that leaves `folder`: its content is not the function's. A
+   * file that is itself a link goes as a link (tar-fs lstat's, never dereferencing), as in a build.
+   */
   async copyInto(containerId: string, folder: string, files: string[], destination: string): Promise<void> {
-    const archive = tar.pack(folder, { entries: files });
+    const outside = await filesReachedThroughLinks(folder, files);
+    if (outside.length) {
+      throw new Error(`not copied: ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} reached through a symbolic link that leaves the function folder`);
+    }
+    const archive = tar.pack(folder, { entries: files, dereference: false });
     await this.call((abortSignal) => this.docker.getContainer(containerId).putArchive(archive as unknown as NodeJS.ReadableStream, { path: destination, abortSignal } as object));
   }
 

@@ -1,6 +1,6 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { listSavedEvents } from '../core/savedEvents';
 import type { FunctionRegistry } from '../services/functionRegistry';
 import type { FunctionRunner, FunctionState } from '../services/functionRunner';
 
@@ -61,9 +61,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       return [...top, ...this.registry.functions.map((r) => new FunctionNode(r))];
     }
     if (node instanceof FunctionNode) {
-      const eventsDir = path.join(node.runner.spec.folder, 'events');
-      const files = await fs.readdir(eventsDir).catch(() => [] as string[]);
-      return files.filter((f) => f.endsWith('.json')).sort().map((f) => new EventNode(node.runner, path.join(eventsDir, f)));
+      // Event files (or an events folder) linked from outside the function folder are left out.
+      return (await listSavedEvents(node.runner.spec.folder)).map((file) => new EventNode(node.runner, file));
     }
     return [];
   }

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'chokidar';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { loadDockerignore } from '../core/buildContext';
 import type { Disposable } from '../core/emitter';
@@ -15,9 +16,12 @@ export interface FolderWatcher extends Disposable {
 /**
  * Watches one function's folder (the only place that imports chokidar). Skips `.git`,
  * `node_modules` and what the folder's `.dockerignore` excludes, without descending into them,
- * so a 50,000-file node_modules costs nothing.
+ * so a 50,000-file node_modules costs nothing. Never follows a symbolic link: a link is reported
+ * as the link itself, so a committed link to `/usr` is not crawled and nothing under it is synced.
  */
-export async function watchFolder(folder: string, onChange: (change: FileChange) => void): Promise<FolderWatcher> {
+export async function watchFolder(functionFolder: string, onChange: (change: FileChange) => void): Promise<FolderWatcher> {
+  // Watched by its real path: chokidar, not following links, would watch a linked folder as a file.
+  const folder = await fs.realpath(functionFolder);
   const { matcher } = await loadDockerignore(folder);
   const ignored = (absolute: string): boolean => {
     const relative = path.relative(folder, absolute).split(path.sep).join('/');
@@ -27,11 +31,17 @@ export async function watchFolder(folder: string, onChange: (change: FileChange)
     if (relative === 'Dockerfile' || relative === '.dockerignore') return false;
     return matcher.ignores(relative);
   };
-  const watcher: FSWatcher = watch(folder, { ignored, ignoreInitial: true, persistent: true });
+  const watcher: FSWatcher = watch(folder, { ignored, ignoreInitial: true, persistent: true, followSymlinks: false });
+  // chokidar reports the links it finds in its first scan as added, ignoreInitial or not (it has no
+  // initial-scan flag for links it does not follow): nothing before 'ready' is a change.
+  let scanned = false;
   const report = (kind: FileChange['kind']) => (absolute: string) => {
-    onChange({ path: path.relative(folder, absolute).split(path.sep).join('/'), kind });
+    if (scanned) onChange({ path: path.relative(folder, absolute).split(path.sep).join('/'), kind });
   };
   watcher.on('add', report('add')).on('change', report('change')).on('unlink', report('unlink'));
-  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  const ready = new Promise<void>((resolve) => watcher.once('ready', () => {
+    scanned = true;
+    resolve();
+  }));
   return { ready, dispose: () => void watcher.close() };
 }

@@ -72,4 +72,10 @@ describe('listContextFiles', () => {
     await write({ 'Dockerfile.dev': 'FROM node:20\n', 'app.js': '', '.dockerignore': 'Dockerfile*\n' });
     assert.deepEqual(await listContextFiles(dir, 'Dockerfile.dev'), ['.dockerignore', 'Dockerfile.dev', 'app.js']);
   });
+
+  it('sends a link to a folder outside (here /usr) as the link itself, never what is under it', async () => {
+    await write({ 'Dockerfile': 'FROM node:20\n', 'app.js': '' });
+    await fs.symlink('/usr', path.join(dir, 'usr'));
+    assert.deepEqual(await listContextFiles(dir), ['Dockerfile', 'app.js', 'usr']);
+  });
 });

@@ -33,7 +33,7 @@ export function addDockerfile(discovery: FunctionDiscovery) {
       );
     }
 
-    const toWrite = await writeFilesAskingFirst(folder, renderDockerfile(project), (paths) =>
+    const toWrite = await writeFilesAskingFirst(workspaceFolder.uri.fsPath, folder, renderDockerfile(project), (paths) =>
       `${shown} already has ${paths.join(' and ')} with other content. Replace with the generated ${RUNTIME_LABELS[project.runtime]} version?`);
     await discovery.refresh();
     await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, 'Dockerfile')));

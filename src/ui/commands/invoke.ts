@@ -1,8 +1,8 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, UserFacingError } from '../../core/errors';
 import { buildInvokeRequest, formatBytes, InvokeError, parsePayload, sendInvoke, summarizeInvoke } from '../../core/invoke';
+import { listSavedEvents, readSavedEvent } from '../../core/savedEvents';
 import type { FunctionRegistry } from '../../services/functionRegistry';
 import type { FunctionRunner } from '../../services/functionRunner';
 import { withProgressSafe } from '../notify';
@@ -27,7 +27,7 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
   return async (arg?: unknown, payloadArg?: string): Promise<number> => {
     const runner = await resolveFunction(registry, arg, 'Function to invoke');
     runner.assertConfigured(); // before asking for a payload it could not be sent with
-    const payloadText = arg instanceof EventNode ? await fs.readFile(arg.file, 'utf8') : payloadArg ?? (await pickPayload(runner, state));
+    const payloadText = arg instanceof EventNode ? await readSavedEvent(runner.spec.folder, arg.file) : payloadArg ?? (await pickPayload(runner, state));
     const payload = parsePayload(payloadText);
     if (!payload.ok) throw new UserFacingError(payload.message);
     requireTrust();
@@ -56,12 +56,10 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
 }
 
 async function pickPayload(runner: FunctionRunner, state: vscode.Memento): Promise<string> {
-  const eventsDir = path.join(runner.spec.folder, 'events');
-  const files = (await fs.readdir(eventsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
-  const choices: PayloadChoice[] = files.map((file) => ({
+  const choices: PayloadChoice[] = (await listSavedEvents(runner.spec.folder)).map((file) => ({
     label: `$(json) ${path.basename(file, '.json')}`,
-    description: `events/${file}`,
-    load: () => fs.readFile(path.join(eventsDir, file), 'utf8'),
+    description: `events/${path.basename(file)}`,
+    load: () => readSavedEvent(runner.spec.folder, file),
   }));
   const last = state.get<string>(LAST_PAYLOAD_KEY + runner.spec.name);
   if (last !== undefined) {

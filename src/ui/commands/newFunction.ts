@@ -40,7 +40,7 @@ export function newFunction(templatesRoot: string, discovery: FunctionDiscovery)
       throw new CancelledError();
     }
 
-    await writeFilesAskingFirst(folder, renderTemplate(template, { name: name.trim(), port: DEFAULT_PORT }), (paths) =>
+    await writeFilesAskingFirst(root.uri.fsPath, folder, renderTemplate(template, { name: name.trim(), port: DEFAULT_PORT }), (paths) =>
       `${paths.length} file(s) already exist in ${vscode.workspace.asRelativePath(folder)} with other content: ${paths.join(', ')}. Replace them with the template's?`);
     await discovery.refresh();
     const entry = vscode.Uri.file(path.join(folder, template.entry));

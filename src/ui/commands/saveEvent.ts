@@ -1,7 +1,9 @@
+import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, UserFacingError } from '../../core/errors';
+import { assertWritableInside } from '../../core/insideFolder';
 import { parsePayload } from '../../core/invoke';
 import type { FunctionRegistry } from '../../services/functionRegistry';
 import { functionOfResult } from '../resultView';
@@ -35,13 +37,17 @@ export function saveEvent(registry: FunctionRegistry, state: vscode.Memento) {
     if (name === undefined) throw new CancelledError();
     if (!EVENT_NAME.test(name.trim())) throw new UserFacingError(`"${name}" cannot name an event: use letters, digits, ".", "_" and "-".`);
     const file = path.join(runner.spec.folder, 'events', `${name.trim()}.json`);
+    // Before anything that follows links (the existence check, mkdir, the write).
+    await assertWritableInside(runner.spec.folder, file);
     const exists = await fs.access(file).then(() => true, () => false);
     if (exists) {
       const replace = await askModal(`events/${name.trim()}.json already exists in ${runner.spec.name}.`, undefined, 'Replace');
       if (replace !== 'Replace') throw new CancelledError();
     }
     await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(file, parsed.body ? JSON.stringify(JSON.parse(parsed.body), null, 2) + '\n' : '{}\n');
+    // O_NOFOLLOW: a link put in place since the check above makes the write fail rather than follow it.
+    const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fsConstants;
+    await fs.writeFile(file, parsed.body ? JSON.stringify(JSON.parse(parsed.body), null, 2) + '\n' : '{}\n', { flag: O_WRONLY | O_CREAT | O_TRUNC | (O_NOFOLLOW ?? 0) });
     vscode.window.setStatusBarMessage(`Saved events/${name.trim()}.json for ${runner.spec.name}`, 3000);
     return file;
   };
