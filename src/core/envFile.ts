@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
+import { isInside } from './insideFolder';
 
 export type EnvFileResolution =
   /** `file`: the real path to read. `inContext`: the path as named, relative to the function folder, when it lies there (it must stay out of the build context). */
@@ -22,17 +23,8 @@ export async function resolveEnvFile(folder: string, envFile: string, workspaceF
   }
   if (!(await fs.stat(real)).isFile()) return { ok: false, message: `The env file "${envFile}" is not a file: point "envFile" at a KEY=VALUE file.` };
   const relative = path.relative(folder, named);
-  const inContext = relative && !climbsOut(relative) ? relative.split(path.sep).join('/') : undefined;
+  const inContext = relative && isInside(folder, named) ? relative.split(path.sep).join('/') : undefined;
   return { ok: true, file: real, inContext };
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative !== '' && !climbsOut(relative);
-}
-
-function climbsOut(relative: string): boolean {
-  return relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
 }
 
 /** The `envFile` value's place in fn.json, for a diagnostic on the field (the whole file when not found). */
