@@ -311,9 +311,12 @@ export async function* jsonLines(stream: NodeJS.ReadableStream): AsyncIterable<u
 
 /**
  * Splits Docker's multiplexed stdout/stderr stream (non-TTY containers): each frame is an 8-byte
- * header (stream type, 3 zero bytes, big-endian length) followed by the payload.
+ * header (stream type, 3 zero bytes, big-endian length) followed by the payload. Frames follow the
+ * program's writes, which may end inside a multi-byte character: each stream has its own streaming
+ * decoder, so the character's bytes are joined across frames (and across the other stream's frames).
  */
 export async function* demuxDockerStream(stream: NodeJS.ReadableStream): AsyncIterable<LogChunk> {
+  const decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
   let pending: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -321,13 +324,19 @@ export async function* demuxDockerStream(stream: NodeJS.ReadableStream): AsyncIt
       while (pending.length >= 8) {
         const size = pending.readUInt32BE(4);
         if (pending.length < 8 + size) break;
-        const type = pending[0];
-        yield { stream: type === 2 ? 'stderr' : 'stdout', text: pending.subarray(8, 8 + size).toString('utf8') };
+        const name = pending[0] === 2 ? 'stderr' : 'stdout';
+        const text = decoders[name].decode(pending.subarray(8, 8 + size), { stream: true });
+        if (text) yield { stream: name, text };
         pending = pending.subarray(8 + size);
       }
     }
   } catch (error) {
     // A destroyed stream (container gone, or we stopped listening) simply ends the log.
     if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE' && (error as Error).name !== 'AbortError') throw error;
+  }
+  // A character cut off by the end of the output shows as U+FFFD rather than vanishing.
+  for (const name of ['stdout', 'stderr'] as const) {
+    const rest = decoders[name].decode();
+    if (rest) yield { stream: name, text: rest };
   }
 }
