@@ -85,24 +85,30 @@ export class DockerEngine implements ContainerEngine {
   }
 
   private async buildWith(version: '1' | '2', request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void> {
+    // The pack opens context files as soon as it exists. dockerode only pipes it into the request once
+    // a BuildKit session is up: when the engine is away or has no sessions, nothing ever reads or closes it.
     const context = tar.pack(request.contextDir, { entries: request.files });
-    let stream: NodeJS.ReadableStream;
     try {
-      stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
-        t: request.tag,
-        dockerfile: request.dockerfile,
-        rm: true,
-        forcerm: true,
-        version,
-        abortSignal: signal,
-      } as Docker.ImageBuildOptions);
-    } catch (error) {
-      if (signal?.aborted) throw new CancelledError();
-      const mapped = this.mapError(error);
-      if (version === '2' && !(mapped instanceof EngineUnavailableError)) throw new BuildRequestRefused(mapped.message);
-      throw mapped;
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+          t: request.tag,
+          dockerfile: request.dockerfile,
+          rm: true,
+          forcerm: true,
+          version,
+          abortSignal: signal,
+        } as Docker.ImageBuildOptions);
+      } catch (error) {
+        if (signal?.aborted) throw new CancelledError();
+        const mapped = this.mapError(error);
+        if (version === '2' && !(mapped instanceof EngineUnavailableError)) throw new BuildRequestRefused(mapped.message);
+        throw mapped;
+      }
+      await readBuildStream(stream, onOutput, signal);
+    } finally {
+      context.destroy();
     }
-    await readBuildStream(stream, onOutput, signal);
   }
 
   async create(request: RunRequest): Promise<string> {
@@ -211,7 +217,12 @@ export class DockerEngine implements ContainerEngine {
 
   async copyInto(containerId: string, folder: string, files: string[], destination: string): Promise<void> {
     const archive = tar.pack(folder, { entries: files });
-    await this.call((abortSignal) => this.docker.getContainer(containerId).putArchive(archive as unknown as NodeJS.ReadableStream, { path: destination, abortSignal } as object));
+    try {
+      await this.call((abortSignal) => this.docker.getContainer(containerId).putArchive(archive as unknown as NodeJS.ReadableStream, { path: destination, abortSignal } as object));
+    } finally {
+      // Closes the files it holds on every path (copied, refused, timed out, engine gone).
+      archive.destroy();
+    }
   }
 
   async signal(containerId: string, signal: string): Promise<void> {
