@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   const folders = vscode.workspace.workspaceFolders ?? [];
   const wsId = workspaceId(vscode.workspace.workspaceFile?.fsPath ?? folders[0]?.uri.fsPath ?? 'no-folder');
   const channels = new FunctionOutputChannels();
-  const functions = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message));
+  const functions = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message), (name) => channels.release(name));
   registry = functions;
   // Not in context.subscriptions: it must outlive deactivate's own clean-up (see OrphanReaper).
   reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, (message) => log.warn(message));
