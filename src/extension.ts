@@ -24,7 +24,11 @@ import { RunningStatusItem } from './ui/statusBar';
 let registry: FunctionRegistry | undefined;
 let reaper: OrphanReaper | undefined;
 
-/** What activate returns: used by the extension-host tests to read the view and timings. */
+/**
+ * What activate returns, in Test mode only: the extension-host tests read the view and timings
+ * through it. Anywhere else it is not handed out, since another extension holding the registry
+ * could build and run functions without the workspace-trust check the commands make.
+ */
 export interface LocalServerlessApi {
   activationMs: number;
   registry: FunctionRegistry;
@@ -33,14 +37,14 @@ export interface LocalServerlessApi {
 }
 
 /** Composition root: builds the objects, wires them, and hands every disposable to VS Code. */
-export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
+export function activate(context: vscode.ExtensionContext): LocalServerlessApi | undefined {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Local Serverless', { log: true });
   const engine = new DockerEngine(configuredEndpoint());
   const folders = vscode.workspace.workspaceFolders ?? [];
   const wsId = workspaceId(vscode.workspace.workspaceFile?.fsPath ?? folders[0]?.uri.fsPath ?? 'no-folder');
   const channels = new FunctionOutputChannels();
-  const functions = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message));
+  const functions = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message), (name) => channels.release(name));
   registry = functions;
   // Not in context.subscriptions: it must outlive deactivate's own clean-up (see OrphanReaper).
   reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, (message) => log.warn(message));
@@ -95,7 +99,7 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi {
   context.subscriptions.push({ dispose: () => clearTimeout(connectSoon) });
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(0)} ms (workspace id ${wsId})`);
-  return { activationMs, registry: functions, tree, autoReload };
+  return context.extensionMode === vscode.ExtensionMode.Test ? { activationMs, registry: functions, tree, autoReload } : undefined;
 }
 
 /**

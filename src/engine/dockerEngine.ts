@@ -86,25 +86,31 @@ export class DockerEngine implements ContainerEngine {
   }
 
   private async buildWith(version: '1' | '2', request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void> {
+    // The pack opens context files as soon as it exists. dockerode only pipes it into the request once
+    // a BuildKit session is up: when the engine is away or has no sessions, nothing ever reads or closes it.
     // Links in the context go as links (never dereferenced): a link to /usr sends no file of /usr.
     const context = tar.pack(request.contextDir, { entries: request.files, dereference: false });
-    let stream: NodeJS.ReadableStream;
     try {
-      stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
-        t: request.tag,
-        dockerfile: request.dockerfile,
-        rm: true,
-        forcerm: true,
-        version,
-        abortSignal: signal,
-      } as Docker.ImageBuildOptions);
-    } catch (error) {
-      if (signal?.aborted) throw new CancelledError();
-      const mapped = this.mapError(error);
-      if (version === '2' && !(mapped instanceof EngineUnavailableError)) throw new BuildRequestRefused(mapped.message);
-      throw mapped;
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+          t: request.tag,
+          dockerfile: request.dockerfile,
+          rm: true,
+          forcerm: true,
+          version,
+          abortSignal: signal,
+        } as Docker.ImageBuildOptions);
+      } catch (error) {
+        if (signal?.aborted) throw new CancelledError();
+        const mapped = this.mapError(error);
+        if (version === '2' && !(mapped instanceof EngineUnavailableError)) throw new BuildRequestRefused(mapped.message);
+        throw mapped;
+      }
+      await readBuildStream(stream, onOutput, signal);
+    } finally {
+      context.destroy();
     }
-    await readBuildStream(stream, onOutput, signal);
   }
 
   async create(request: RunRequest): Promise<string> {
@@ -222,7 +228,12 @@ export class DockerEngine implements ContainerEngine {
       throw new Error(`not copied: ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} reached through a symbolic link that leaves the function folder`);
     }
     const archive = tar.pack(folder, { entries: files, dereference: false });
-    await this.call((abortSignal) => this.docker.getContainer(containerId).putArchive(archive as unknown as NodeJS.ReadableStream, { path: destination, abortSignal } as object));
+    try {
+      await this.call((abortSignal) => this.docker.getContainer(containerId).putArchive(archive as unknown as NodeJS.ReadableStream, { path: destination, abortSignal } as object));
+    } finally {
+      // Closes the files it holds on every path (copied, refused, timed out, engine gone).
+      archive.destroy();
+    }
   }
 
   async signal(containerId: string, signal: string): Promise<void> {
@@ -322,9 +333,12 @@ export async function* jsonLines(stream: NodeJS.ReadableStream): AsyncIterable<u
 
 /**
  * Splits Docker's multiplexed stdout/stderr stream (non-TTY containers): each frame is an 8-byte
- * header (stream type, 3 zero bytes, big-endian length) followed by the payload.
+ * header (stream type, 3 zero bytes, big-endian length) followed by the payload. Frames follow the
+ * program's writes, which may end inside a multi-byte character: each stream has its own streaming
+ * decoder, so the character's bytes are joined across frames (and across the other stream's frames).
  */
 export async function* demuxDockerStream(stream: NodeJS.ReadableStream): AsyncIterable<LogChunk> {
+  const decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
   let pending: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -332,13 +346,19 @@ export async function* demuxDockerStream(stream: NodeJS.ReadableStream): AsyncIt
       while (pending.length >= 8) {
         const size = pending.readUInt32BE(4);
         if (pending.length < 8 + size) break;
-        const type = pending[0];
-        yield { stream: type === 2 ? 'stderr' : 'stdout', text: pending.subarray(8, 8 + size).toString('utf8') };
+        const name = pending[0] === 2 ? 'stderr' : 'stdout';
+        const text = decoders[name].decode(pending.subarray(8, 8 + size), { stream: true });
+        if (text) yield { stream: name, text };
         pending = pending.subarray(8 + size);
       }
     }
   } catch (error) {
     // A destroyed stream (container gone, or we stopped listening) simply ends the log.
     if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE' && (error as Error).name !== 'AbortError') throw error;
+  }
+  // A character cut off by the end of the output shows as U+FFFD rather than vanishing.
+  for (const name of ['stdout', 'stderr'] as const) {
+    const rest = decoders[name].decode();
+    if (rest) yield { stream: name, text: rest };
   }
 }

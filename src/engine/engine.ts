@@ -31,6 +31,11 @@ export interface ContainerEngine {
 }
 
 export interface LogChunk {
+  /**
+   * Which of the container's streams the text came from. The function's channel shows both alike
+   * (as `docker logs` does), so FunctionRunner does not read it today; it stays so a caller can tell
+   * them apart, and the demultiplexer decodes each stream separately by it.
+   */
   stream: 'stdout' | 'stderr';
   text: string;
 }

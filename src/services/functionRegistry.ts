@@ -29,6 +29,8 @@ export class FunctionRegistry implements Disposable {
     readonly wsId: string,
     private readonly outputFor: (name: string) => OutputSink,
     private readonly log: (message: string) => void = () => undefined,
+    /** Called when a function is gone from the workspace: its output (a VS Code channel) may be closed. */
+    private readonly releaseOutput: (name: string) => void = () => undefined,
   ) {}
 
   get engineStatus(): EngineStatus {
@@ -50,13 +52,19 @@ export class FunctionRegistry implements Disposable {
       .sort((a, b) => b.spec.folder.length - a.spec.folder.length)[0];
   }
 
-  /** Replaces the set of known functions with a fresh discovery result. */
+  /**
+   * Replaces the set of known functions with a fresh discovery result. A function that is gone (its
+   * folder deleted, or renamed in fn.json) has its container removed and its output channel closed;
+   * listeners (AutoReload) hear the change and stop its watcher.
+   */
   setSpecs(specs: FunctionSpec[]): void {
     const names = new Set(specs.map((s) => s.name));
     for (const [name, runner] of this.runners) {
       if (!names.has(name)) {
+        // The runner writes nothing once disposed, so its channel can be closed at once.
         runner.dispose();
         this.runners.delete(name);
+        this.releaseOutput(name);
       }
     }
     for (const spec of specs) {

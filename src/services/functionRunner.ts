@@ -58,14 +58,32 @@ export class FunctionRunner implements Disposable {
   private reloadSignal: string | undefined;
   private logs: AbortController | undefined;
   private inflight: { controller: AbortController; done: Promise<unknown> } | undefined;
+  private disposed = false;
+  /**
+   * Where every line goes: the function's sink until the runner is disposed, then nowhere. A
+   * removed function's channel is closed (VS Code throws on writing to it) while a cancelled build
+   * or the log follower may still have a line to write.
+   */
+  private readonly sink: OutputSink = {
+    append: (text) => {
+      if (!this.disposed) this.openOutput().append(text);
+    },
+    appendLine: (text) => {
+      if (!this.disposed) this.openOutput().appendLine(text);
+    },
+  };
 
   constructor(
     public spec: FunctionSpec,
     private readonly engine: ContainerEngine,
     private readonly wsId: string,
-    private readonly output: () => OutputSink,
+    private readonly openOutput: () => OutputSink,
   ) {
     if (spec.problems.length) this.currentState = { kind: 'misconfigured', message: spec.problems[0].message };
+  }
+
+  private output(): OutputSink {
+    return this.sink;
   }
 
   get state(): FunctionState {
@@ -391,13 +409,19 @@ export class FunctionRunner implements Disposable {
     this.stateEmitter.fire(state);
   }
 
-  /** Removes the container at once (used when VS Code closes: nothing is left running). */
+  /**
+   * Removes the container at once (VS Code closes, or the function is gone: nothing is left running).
+   * An update in flight is cancelled and waited for first, so a container it was creating is removed too.
+   */
   async disposeAsync(): Promise<void> {
+    this.disposed = true;
     this.inflight?.controller.abort();
+    this.logs?.abort();
+    this.stateEmitter.dispose();
+    await this.inflight?.done.catch(() => undefined);
     this.logs?.abort();
     if (this.containerId) await this.removeContainer(this.containerId, 0).catch(() => undefined);
     this.containerId = undefined;
-    this.stateEmitter.dispose();
   }
 
   dispose(): void {

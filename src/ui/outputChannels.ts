@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 
-/** One output channel per function, created on first use and kept across restarts and rebuilds. */
+/** One output channel per function, created on first use, kept across restarts and rebuilds, closed when the function is gone. */
 export class FunctionOutputChannels implements vscode.Disposable {
   private readonly channels = new Map<string, vscode.OutputChannel>();
 
@@ -11,6 +11,12 @@ export class FunctionOutputChannels implements vscode.Disposable {
       this.channels.set(functionName, channel);
     }
     return channel;
+  }
+
+  /** The function is gone from the workspace: its channel leaves the Output panel's list. */
+  release(functionName: string): void {
+    this.channels.get(functionName)?.dispose();
+    this.channels.delete(functionName);
   }
 
   show(functionName: string, preserveFocus = true): void {

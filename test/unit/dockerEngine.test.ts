@@ -6,8 +6,8 @@ import { demuxDockerStream, jsonLines, readBuildStream } from '../../src/engine/
 import { BuildFailedError, type LogChunk } from '../../src/engine/engine';
 
 /** One frame of Docker's multiplexed attach/logs stream: type, 3 zero bytes, big-endian size, payload. */
-function frame(type: 1 | 2, text: string): Buffer {
-  const payload = Buffer.from(text, 'utf8');
+function frame(type: 1 | 2, text: string | Buffer): Buffer {
+  const payload = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   const header = Buffer.alloc(8);
   header[0] = type;
   header.writeUInt32BE(payload.length, 4);
@@ -28,12 +28,12 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 }
 
 describe('demuxDockerStream', () => {
+  // An empty frame carries nothing to show: it yields no chunk.
   const frames = [frame(1, 'listening on 8080\n'), frame(2, 'warning: deprecated\n'), frame(1, 'héllo ✓\n'), frame(1, '')];
   const expected: LogChunk[] = [
     { stream: 'stdout', text: 'listening on 8080\n' },
     { stream: 'stderr', text: 'warning: deprecated\n' },
     { stream: 'stdout', text: 'héllo ✓\n' },
-    { stream: 'stdout', text: '' },
   ];
 
   it('separates stdout (type 1) and stderr (type 2) frames', async () => {
@@ -49,6 +49,37 @@ describe('demuxDockerStream', () => {
       assert.deepEqual(await collect(demuxDockerStream(Readable.from(chunks(Buffer.concat(frames), size)))), expected);
     });
   }
+
+  // A program's writes (and so Docker's frames) may end inside a multi-byte character, e.g. where a
+  // buffered writer flushes at 4096 bytes. Each stream keeps its own decoder state across frames.
+  for (const text of ['café\n', 'done ✓\n', 'shipped 🚀 today\n']) {
+    const bytes = Buffer.from(text, 'utf8');
+    const firstMultiByte = [...bytes].findIndex((b) => b >= 0x80);
+    const lastMultiByte = bytes.length - 1 - [...bytes].reverse().findIndex((b) => b >= 0x80);
+    for (let cut = firstMultiByte + 1; cut <= lastMultiByte; cut++) {
+      it(`decodes ${JSON.stringify(text)} split across two frames at byte ${cut}, inside a character`, async () => {
+        const split = [frame(1, bytes.subarray(0, cut)), frame(1, bytes.subarray(cut))];
+        const out = await collect(demuxDockerStream(Readable.from(split)));
+        assert.equal(out.map((c) => c.text).join(''), text);
+        assert.ok(out.every((c) => c.stream === 'stdout'));
+      });
+    }
+  }
+
+  it('keeps stdout and stderr decoding apart when their frames interleave mid-character', async () => {
+    const tick = Buffer.from('✓', 'utf8');
+    const cross = Buffer.from('✗', 'utf8');
+    const interleaved = [
+      frame(1, Buffer.concat([Buffer.from('ok '), tick.subarray(0, 1)])),
+      frame(2, Buffer.concat([Buffer.from('bad '), cross.subarray(0, 2)])),
+      frame(1, Buffer.concat([tick.subarray(1), Buffer.from('\n')])),
+      frame(2, Buffer.concat([cross.subarray(2), Buffer.from('\n')])),
+    ];
+    const out = await collect(demuxDockerStream(Readable.from(interleaved)));
+    const text = (stream: string) => out.filter((c) => c.stream === stream).map((c) => c.text).join('');
+    assert.equal(text('stdout'), 'ok ✓\n');
+    assert.equal(text('stderr'), 'bad ✗\n');
+  });
 
   it('drops an incomplete trailing frame instead of emitting half a line', async () => {
     const whole = frame(1, 'complete\n');

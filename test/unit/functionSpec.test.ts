@@ -29,6 +29,12 @@ describe('describeFunction', () => {
     assert.equal(spec.port, 9000);
   });
 
+  it('takes its port from the final stage\'s first TCP EXPOSE, with ARG defaults resolved', () => {
+    const dockerfileText = 'FROM node:20 AS builder\nEXPOSE 3000\nRUN npm run build\n'
+      + 'FROM node:20-slim\nARG PORT=8081\nEXPOSE 53/udp\nEXPOSE ${PORT}\n';
+    assert.equal(describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText }).port, 8081);
+  });
+
   it('falls back to port 8080 without EXPOSE or fn.json port', () => {
     const spec = describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM python:3.11\n' });
     assert.equal(DEFAULT_PORT, 8080);
