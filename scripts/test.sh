@@ -13,7 +13,9 @@ declare -a summary=()
 
 count() { # count <log> <kind>: sets p, f and s to a stage's pass/fail/skip counts (node's spec reporter or mocha)
   local log=$1 kind=$2
-  if [ "$kind" = node ]; then
+  if [ "$kind" = check ]; then # one check that passes or fails as a whole (lint)
+    p=1; f=0; s=0; return
+  elif [ "$kind" = node ]; then
     p=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}' || true); f=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3}' || true)
     s=$(grep -E '^ℹ (skipped|todo) [0-9]+' "$log" | awk '{n += $3} END {print n + 0}' || true)
   else # mocha prints no "0 failing" line; a skipped test is "pending"
@@ -30,7 +32,7 @@ stage() { # stage <name> <kind> <command...>
   "$@" 2>&1 | tee "$log" || rc=$?
   count "$log" "$kind"
   # A stage that failed without counting a failure (it crashed) still counts as one.
-  if [ $rc -ne 0 ]; then status=1; [ "$f" -gt 0 ] || f=1; fi
+  if [ $rc -ne 0 ]; then status=1; [ "$f" -gt 0 ] || f=1; [ "$kind" != check ] || p=0; fi
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   summary+=("$(printf '%-12s %-34s %s (exit %s)' "$name" "$p passed, $f failed, $s skipped" "$(elapsed "$t")" "$rc")")
   # Which tests were skipped, and why, right under the stage's line: a skip is a gap in what was checked.
@@ -52,6 +54,7 @@ summary+=("$(printf '%-12s %s (vsix %s KiB, bundle %s KiB)' build "$(elapsed "$t
 # vsce's prepublish leaves the minified bundle in dist/, which is what the VSIX ships and the tests load.
 export LOCAL_SERVERLESS_VSIX=$ART/local-serverless.vsix
 
+stage lint check npx eslint --max-warnings 0 .
 stage unit node node --test --test-reporter=spec out/test/unit/
 stage integration node node --test --test-reporter=spec --test-concurrency=1 out/test/integration/*.test.js
 stage exthost mocha node out/test/harness/runExtHostTests.js

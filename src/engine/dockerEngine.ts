@@ -150,7 +150,7 @@ export class DockerEngine implements ContainerEngine {
       const message = (error as Error).message;
       const port = /0\.0\.0\.0:(\d+)|127\.0\.0\.1:(\d+)/.exec(message);
       if (/port is already allocated|address already in use/.test(message)) {
-        throw new Error(`Port ${port ? port[1] ?? port[2] : ''} on 127.0.0.1 is already in use by another program: stop it, or change "hostPort" in fn.json.`);
+        throw new Error(`Port ${port ? port[1] ?? port[2] : ''} on 127.0.0.1 is already in use by another program: stop it, or change "hostPort" in fn.json.`, { cause: error });
       }
       throw error;
     }

@@ -26,14 +26,15 @@ export interface CommandOptions {
  */
 export function registerCommand(
   id: string,
-  handler: (...args: any[]) => unknown,
+  // `never[]`: any handler's own parameter types fit; VS Code passes whatever the caller gave.
+  handler: (...args: never[]) => unknown,
   log: vscode.LogOutputChannel,
   options: CommandOptions = {},
 ): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
       if (options.requiresTrust) requireTrust();
-      return await handler(...args);
+      return await handler(...(args as never[]));
     } catch (error) {
       if (isCancellation(error)) return undefined;
       if (error instanceof WorkspaceNotTrustedError) {

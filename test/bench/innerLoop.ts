@@ -223,7 +223,9 @@ export async function timeLinkedUsrWatcher(root: string): Promise<string> {
   return `watch  function folder with a link to /usr, "sync": ["**/*"]: ready in ${startupMs.toFixed(0)} ms (target < 1000) ${startupMs < 1000 ? 'met' : 'MISSED'}, +${extraMb.toFixed(1)} MB (target < 50) ${extraMb < 50 ? 'met' : 'MISSED'}`;
 }
 
-if (require.main === module) main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().then(() => process.exit(0), (error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -17,7 +17,7 @@ const updates = (text: string) => text.split('\n').filter((l) => /^(↻|✖) /.t
 function inotifyWatches(): number {
   let count = 0;
   for (const fd of readdirSync('/proc/self/fd')) {
-    let target = '';
+    let target: string;
     try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; }
     if (target !== 'anon_inode:inotify') continue;
     try { count += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length; } catch { /* closed meanwhile */ }
