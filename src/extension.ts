@@ -78,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
     new EditorContext(functions),
     new RunningStatusItem(functions),
     registerCommand('localServerless.newFunction', newFunction(templatesRoot, discovery), log, { requiresTrust: true }),
-    registerCommand('localServerless.addDockerfile', addDockerfile(discovery), log, { requiresTrust: true }),
+    registerCommand('localServerless.addDockerfile', addDockerfile(templatesRoot, discovery), log, { requiresTrust: true }),
     registerCommand('localServerless.buildAndRun', buildAndRun(functions, channels), log, { requiresTrust: true }),
     registerCommand('localServerless.invoke', invoke(functions, channels, results, context.workspaceState), log, { requiresTrust: true }),
     registerCommand('localServerless.stop', stop(functions), log),

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { DEFAULT_PORT } from './functionSpec';
-import type { RenderedFile } from './scaffold';
+import { renderTemplate, type RenderedFile, type Template } from './scaffold';
 
 /** What "Add Dockerfile" found in an existing folder of code. */
 export interface DetectedProject {
@@ -106,61 +106,17 @@ function portFromSource(text: string | undefined, runtime: 'node' | 'python'): n
 }
 
 /**
- * The `Dockerfile` and `.dockerignore` for a detected project, in the templates' style:
- * dependencies layer before the code, `EXPOSE`, exec-form `CMD`. No reload label: the user's own
- * server does not reload on SIGHUP, so a sync restarts the container instead.
+ * The `Dockerfile` and `.dockerignore` for a detected project, rendered from the runtime's template
+ * (the same files New Function writes): dependencies layer before the code, `EXPOSE`, exec-form
+ * `CMD` of the detected entry. No reload label: the user's own server does not reload on SIGHUP,
+ * so a sync restarts the container instead.
  */
-export function renderDockerfile(project: DetectedProject): RenderedFile[] {
-  const cmd = (program: string) => `CMD [${JSON.stringify(program)}, ${JSON.stringify(project.entry)}]`;
-  if (project.runtime === 'node') {
-    const install = project.hasLockfile
-      ? 'RUN npm ci --omit=dev --no-audit --no-fund'
-      : 'RUN npm install --omit=dev --no-audit --no-fund';
-    return [
-      {
-        relativePath: 'Dockerfile',
-        content: lines(
-          'FROM node:20-bookworm-slim',
-          'WORKDIR /app',
-          `ENV NODE_ENV=production PORT=${project.port}`,
-          '# Dependencies first: a code-only change reuses this layer.',
-          'COPY package*.json ./',
-          install,
-          'COPY . .',
-          'USER node',
-          `EXPOSE ${project.port}`,
-          cmd('node'),
-        ),
-      },
-      { relativePath: '.dockerignore', content: lines('node_modules', 'npm-debug.log', '.git', '.env', 'events', 'fn.json') },
-    ];
-  }
-  const dependencies = project.hasRequirements
-    ? [
-        '# Dependencies first: a code-only change reuses this layer.',
-        'COPY requirements.txt ./',
-        'RUN pip install --no-cache-dir --disable-pip-version-check -r requirements.txt',
-      ]
-    : ['# No requirements.txt was found: if the code imports packages, add one and install it here.'];
-  return [
-    {
-      relativePath: 'Dockerfile',
-      content: lines(
-        'FROM python:3.11-slim',
-        'WORKDIR /app',
-        `ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PORT=${project.port}`,
-        ...dependencies,
-        'COPY . .',
-        `EXPOSE ${project.port}`,
-        cmd('python'),
-      ),
-    },
-    { relativePath: '.dockerignore', content: lines('__pycache__', '*.pyc', '.venv', '.git', '.env', 'events', 'fn.json') },
-  ];
-}
-
-function lines(...content: string[]): string {
-  return `${content.join('\n')}\n`;
+export function renderDockerfile(template: Template, project: DetectedProject): RenderedFile[] {
+  const d = template.defaults;
+  const variables: Record<string, string> = project.runtime === 'node'
+    ? { install: project.hasLockfile ? d.installWithLockfile : d.install }
+    : { dependencies: project.hasRequirements ? d.dependencies : d.noDependencies };
+  return renderTemplate(template, { name: path.basename(project.entry), port: project.port, reload: '', mainJson: JSON.stringify(project.entry), ...variables }, ['Dockerfile', '.dockerignore']);
 }
 
 /** `./src\\server.js` → `src/server.js`. */

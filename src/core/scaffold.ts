@@ -10,6 +10,8 @@ export interface RenderedFile {
 export interface TemplateVariables {
   name: string;
   port: number;
+  /** Template-specific values (install command, reload label, main file): default from template.json. */
+  [key: string]: string | number;
 }
 
 export interface Template {
@@ -17,12 +19,15 @@ export interface Template {
   label: string;
   /** File the user edits, opened after scaffolding. */
   entry: string;
+  /** Values of `{{key}}` placeholders other than name and port, from template.json's `defaults`. */
+  defaults: Record<string, string>;
   files: RenderedFile[];
 }
 
 interface TemplateManifest {
   label: string;
   entry: string;
+  defaults?: Record<string, string>;
 }
 
 /**
@@ -35,12 +40,27 @@ export function outputName(templateName: string): string {
   return withoutSuffix.replace(/(^|\/)_(?=[^/]+$)/, '$1.');
 }
 
-/** Replaces `{{name}}` and `{{port}}`. Pure: the same inputs give the same files. */
-export function renderTemplate(template: Template, variables: TemplateVariables): RenderedFile[] {
-  return template.files.map((file) => ({
-    relativePath: outputName(file.relativePath),
-    content: file.content.replace(/\{\{(name|port)\}\}/g, (_, key: keyof TemplateVariables) => String(variables[key])),
-  }));
+/**
+ * Replaces every `{{key}}` with its value: `variables`, else the template's defaults. A line that is
+ * only a placeholder whose value is empty disappears, so optional blocks (a reload label) leave no
+ * blank line. An unknown key is a mistake in the template and throws. Pure: same inputs, same files.
+ * `only` renders just the named output files (Add Dockerfile writes the Dockerfile and .dockerignore).
+ */
+export function renderTemplate(template: Template, variables: TemplateVariables, only?: readonly string[]): RenderedFile[] {
+  const values: Record<string, string | number> = { ...template.defaults, ...variables };
+  const valueOf = (key: string): string => {
+    if (!(key in values)) throw new Error(`template ${template.runtime} uses {{${key}}}, which has no value`);
+    return String(values[key]);
+  };
+  return template.files
+    .map((file) => ({ ...file, relativePath: outputName(file.relativePath) }))
+    .filter((file) => !only || only.includes(file.relativePath))
+    .map((file) => ({
+      relativePath: file.relativePath,
+      content: file.content
+        .replace(/^\{\{(\w+)\}\}\n/gm, (line, key: string) => (valueOf(key) === '' ? '' : line))
+        .replace(/\{\{(\w+)\}\}/g, (_, key: string) => valueOf(key)),
+    }));
 }
 
 /** Loads one template folder (`templates/<runtime>/`) with its `template.json` manifest. */
@@ -52,7 +72,7 @@ export async function loadTemplate(templatesRoot: string, runtime: string): Prom
     if (relativePath === 'template.json') continue;
     files.push({ relativePath, content: await fs.readFile(path.join(dir, relativePath), 'utf8') });
   }
-  return { runtime, label: manifest.label, entry: manifest.entry, files };
+  return { runtime, label: manifest.label, entry: manifest.entry, defaults: manifest.defaults ?? {}, files };
 }
 
 export async function listTemplates(templatesRoot: string): Promise<Template[]> {

@@ -3,7 +3,12 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { detectProject, renderDockerfile, type DetectedProject } from '../../src/core/detectRuntime';
+import { detectProject, renderDockerfile as renderWith, type DetectedProject } from '../../src/core/detectRuntime';
+import { loadTemplate, renderTemplate, type RenderedFile } from '../../src/core/scaffold';
+
+const TEMPLATES = path.resolve(__dirname, '../../../templates');
+/** Add Dockerfile's output for `project`, from the real templates. */
+const renderDockerfile = async (project: DetectedProject, templates = TEMPLATES) => renderWith(await loadTemplate(templates, project.runtime), project);
 
 const roots: string[] = [];
 after(() => Promise.all(roots.map((root) => fs.rm(root, { recursive: true, force: true }))));
@@ -22,7 +27,7 @@ async function folderWith(files: Record<string, string>): Promise<string> {
 const pkg = (fields: Record<string, unknown>) => JSON.stringify({ name: 'app', version: '1.0.0', ...fields });
 const readsPortJs = 'require("http").createServer((q, s) => s.end("hi")).listen(process.env.PORT || 3000);\n';
 
-function file(files: ReturnType<typeof renderDockerfile>, name: string): string {
+function file(files: RenderedFile[], name: string): string {
   const found = files.find((f) => f.relativePath === name);
   assert.ok(found, `${name} is rendered`);
   return found.content;
@@ -127,8 +132,8 @@ describe('detectProject: nothing to detect', () => {
 describe('renderDockerfile', () => {
   const node: DetectedProject = { runtime: 'node', entry: 'src/server.js', hasLockfile: false, port: 3000 };
 
-  it('renders a Node.js Dockerfile with the dependencies layer before the code', () => {
-    const lines = instructions(file(renderDockerfile(node), 'Dockerfile'));
+  it('renders a Node.js Dockerfile with the dependencies layer before the code', async () => {
+    const lines = instructions(file(await renderDockerfile(node), 'Dockerfile'));
     assert.equal(lines[0], 'FROM node:20-bookworm-slim');
     assert.ok(lines.includes('ENV NODE_ENV=production PORT=3000'));
     const install = lines.indexOf('RUN npm install --omit=dev --no-audit --no-fund');
@@ -140,19 +145,19 @@ describe('renderDockerfile', () => {
     assert.ok(!lines.some((l) => l.startsWith('LABEL')), 'no reload label');
   });
 
-  it('uses npm ci when there is a lockfile', () => {
-    const dockerfile = file(renderDockerfile({ ...node, hasLockfile: true }), 'Dockerfile');
+  it('uses npm ci when there is a lockfile', async () => {
+    const dockerfile = file(await renderDockerfile({ ...node, hasLockfile: true }), 'Dockerfile');
     assert.match(dockerfile, /^RUN npm ci --omit=dev\b/m);
     assert.doesNotMatch(dockerfile, /npm install/);
   });
 
-  it('renders a Node.js .dockerignore', () => {
-    const ignored = file(renderDockerfile(node), '.dockerignore').trim().split('\n');
+  it('renders a Node.js .dockerignore', async () => {
+    const ignored = file(await renderDockerfile(node), '.dockerignore').trim().split('\n');
     for (const entry of ['node_modules', '.git', '.env', 'events', 'fn.json']) assert.ok(ignored.includes(entry), entry);
   });
 
-  it('renders a Python Dockerfile that installs requirements.txt before the code', () => {
-    const lines = instructions(file(renderDockerfile({ runtime: 'python', entry: 'app.py', hasRequirements: true, port: 8080 }), 'Dockerfile'));
+  it('renders a Python Dockerfile that installs requirements.txt before the code', async () => {
+    const lines = instructions(file(await renderDockerfile({ runtime: 'python', entry: 'app.py', hasRequirements: true, port: 8080 }), 'Dockerfile'));
     assert.equal(lines[0], 'FROM python:3.11-slim');
     assert.ok(lines.includes('ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PORT=8080'));
     const pip = lines.indexOf('RUN pip install --no-cache-dir --disable-pip-version-check -r requirements.txt');
@@ -163,8 +168,8 @@ describe('renderDockerfile', () => {
     assert.ok(!lines.some((l) => l.startsWith('LABEL')), 'no reload label');
   });
 
-  it('renders a Python Dockerfile with no pip line when there is no requirements.txt', () => {
-    const files = renderDockerfile({ runtime: 'python', entry: 'main.py', hasRequirements: false, port: 8000 });
+  it('renders a Python Dockerfile with no pip line when there is no requirements.txt', async () => {
+    const files = await renderDockerfile({ runtime: 'python', entry: 'main.py', hasRequirements: false, port: 8000 });
     const lines = instructions(file(files, 'Dockerfile'));
     assert.ok(!lines.some((l) => /pip|requirements\.txt/.test(l)), lines.join('\n'));
     assert.ok(lines.includes('COPY . .'));
@@ -174,13 +179,20 @@ describe('renderDockerfile', () => {
     for (const entry of ['__pycache__', '*.pyc', '.venv', '.git', '.env', 'events', 'fn.json']) assert.ok(ignored.includes(entry), entry);
   });
 
-  it('is in step with the templates: same base images and install commands', async () => {
-    const templates = path.resolve(__dirname, '../../../templates');
-    const nodeTemplate = await fs.readFile(path.join(templates, 'node/Dockerfile.tmpl'), 'utf8');
-    const pythonTemplate = await fs.readFile(path.join(templates, 'python/Dockerfile.tmpl'), 'utf8');
-    const nodeLines = instructions(file(renderDockerfile(node), 'Dockerfile'));
-    const pythonLines = instructions(file(renderDockerfile({ runtime: 'python', entry: 'app.py', hasRequirements: true, port: 8080 }), 'Dockerfile'));
-    for (const line of nodeLines.slice(0, 6)) assert.ok(nodeTemplate.includes(line.replace('3000', '{{port}}')), line);
-    for (const line of pythonLines.slice(0, 5)) assert.ok(pythonTemplate.includes(line.replace('8080', '{{port}}')), line);
+  it('is rendered from the templates New Function uses: a change to a template reaches both', async () => {
+    const templates = await fs.mkdtemp(path.join(os.tmpdir(), 'ls-templates-'));
+    roots.push(templates);
+    await fs.cp(TEMPLATES, templates, { recursive: true });
+    for (const runtime of ['node', 'python'] as const) {
+      const dockerfile = path.join(templates, runtime, 'Dockerfile.tmpl');
+      await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, 'utf8')).replace(/^FROM .*$/m, 'FROM registry.example/base:1'));
+      const added = file(await renderDockerfile({ runtime, entry: 'app.js', port: 8080, hasRequirements: true }, templates), 'Dockerfile');
+      const scaffolded = file(renderTemplate(await loadTemplate(templates, runtime), { name: 'f', port: 8080 }), 'Dockerfile');
+      assert.match(added, /^FROM registry\.example\/base:1$/m, runtime);
+      assert.match(scaffolded, /^FROM registry\.example\/base:1$/m, runtime);
+      assert.doesNotMatch(added, /\{\{|\}\}/, 'every placeholder filled');
+      assert.doesNotMatch(added, /\n\n/, 'an empty optional block leaves no blank line');
+    }
   });
+
 });

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { detectProject, renderDockerfile } from '../../core/detectRuntime';
 import { CancelledError, UserFacingError } from '../../core/errors';
+import { loadTemplate } from '../../core/scaffold';
 import type { FunctionDiscovery } from '../discovery';
 import { showInfo } from '../notify';
 import { writeFilesAskingFirst } from './writeFiles';
@@ -14,7 +15,7 @@ const RUNTIME_LABELS = { node: 'Node.js', python: 'Python' } as const;
  * folder's Uri, or a file's, whose folder is used), else from a folder picker. Never overwrites a
  * different file without asking (identical files are skipped silently); opens the Dockerfile.
  */
-export function addDockerfile(discovery: FunctionDiscovery) {
+export function addDockerfile(templatesRoot: string, discovery: FunctionDiscovery) {
   return async (arg?: unknown): Promise<string | undefined> => {
     const folders = vscode.workspace.workspaceFolders ?? [];
     if (folders.length === 0) throw new UserFacingError('Open a folder first: Add Dockerfile works on folders inside the workspace.');
@@ -33,7 +34,7 @@ export function addDockerfile(discovery: FunctionDiscovery) {
       );
     }
 
-    const toWrite = await writeFilesAskingFirst(workspaceFolder.uri.fsPath, folder, renderDockerfile(project), (paths) =>
+    const toWrite = await writeFilesAskingFirst(workspaceFolder.uri.fsPath, folder, renderDockerfile(await loadTemplate(templatesRoot, project.runtime), project), (paths) =>
       `${shown} already has ${paths.join(' and ')} with other content. Replace with the generated ${RUNTIME_LABELS[project.runtime]} version?`);
     await discovery.refresh();
     await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, 'Dockerfile')));
