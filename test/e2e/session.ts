@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { LABEL_WORKSPACE, workspaceId } from '../../src/core/names';
 import { ARTIFACTS, copyExamples, launchChromium, startCodeServer, type CodeServer } from '../harness/codeServer';
+import { poll } from '../support/poll';
 import { Workbench } from './ui';
 
 /** A code-server with the packaged VSIX installed, open on a fresh copy of examples/ in Chromium. */
@@ -54,9 +55,5 @@ export async function openSession(name: string, options: SessionOptions = {}): P
 }
 
 export async function until(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await poll(what, probe, { timeoutMs, intervalMs: 100 });
 }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { poll } from '../support/poll';
 import type { LocalServerlessApi } from '../../src/extension';
 // Types only: the nodes come from the bundled extension, whose classes differ from out/src's.
 import type { FunctionNode, TreeNode } from '../../src/ui/functionsTree';
@@ -18,14 +19,8 @@ async function api(): Promise<LocalServerlessApi> {
   return exported;
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  return poll(what, probe, { timeoutMs, intervalMs: 100 });
 }
 
 async function functionNodes(tree: LocalServerlessApi['tree']): Promise<FunctionNode[]> {

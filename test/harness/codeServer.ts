@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { poll } from '../support/poll';
 
 /**
  * Runs a real VS Code (code-server) on 127.0.0.1 for tests, with its own user data and
@@ -85,15 +86,10 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
 }
 
 async function waitForHealth(baseUrl: string, child: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
+  await poll(`code-server to answer on ${baseUrl}`, async () => {
     if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}:\n${fs.readFileSync(logFile, 'utf8')}`);
-    try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return;
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`code-server did not answer on ${baseUrl} within 60 s`);
+    return fetch(`${baseUrl}/healthz`).then((r) => r.ok, () => false);
+  }, { timeoutMs: 60_000, intervalMs: 100 });
 }
 
 export function freePort(): Promise<number> {

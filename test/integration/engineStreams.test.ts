@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { poll } from '../support/poll';
 import { after, before, describe, test } from 'node:test';
 import { imageTag, workspaceId } from '../../src/core/names';
 import type { BuildRequest } from '../../src/core/plan';
@@ -21,12 +22,8 @@ async function openFilesUnder(folder: string): Promise<string[]> {
 
 /** Closing a file is asynchronous: give it a moment, then say which are still open. */
 async function assertNoneOpenUnder(folder: string): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  let open = await openFilesUnder(folder);
-  while (open.length && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    open = await openFilesUnder(folder);
-  }
+  let open: string[] = [];
+  await poll('build-context files to close', async () => (open = await openFilesUnder(folder)).length === 0, { timeoutMs: 2_000, intervalMs: 50 }).catch(() => undefined);
   assert.deepEqual(open, [], `${open.length} descriptor(s) on build-context files left open`);
 }
 

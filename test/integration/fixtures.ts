@@ -7,6 +7,7 @@ import { loadTemplate, renderTemplate } from '../../src/core/scaffold';
 import { DockerEngine } from '../../src/engine/dockerEngine';
 import { defaultEndpointInputs, resolveEndpoint } from '../../src/engine/endpoint';
 import type { OutputSink } from '../../src/services/functionRunner';
+import { poll } from '../support/poll';
 
 export const TEMPLATES = path.resolve(__dirname, '../../../templates');
 
@@ -55,20 +56,13 @@ export class RecordingSink implements OutputSink {
   }
   /** Resolves when `pattern` has appeared, or rejects after `timeoutMs` with what was seen. */
   async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(this.text)) {
-      if (Date.now() > deadline) throw new Error(`output never matched ${pattern}; got:\n${this.text}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await poll(`output matching ${pattern}`, () => pattern.test(this.text), { timeoutMs, lastSeen: () => this.text });
   }
 }
 
 /** Polls `probe` every 20 ms until it holds; resolves with the ms it took, rejects after `timeoutMs`. */
 export async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await poll(what, probe, { timeoutMs });
   return Date.now() - started;
 }

@@ -7,22 +7,21 @@ import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
+import { poll } from '../support/poll';
 import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
 /** Invokes until the reply satisfies `accept` (bounded: at most `timeoutMs`, one request per 20 ms). */
 async function untilReply(url: string, accept: (body: string) => boolean, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
+  return poll('an accepted reply', async () => {
     try {
       last = (await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"name":"loop"}', 2))).body;
-      if (accept(last)) return last;
+      return accept(last) && last;
     } catch (error) {
       last = String(error);
+      return undefined;
     }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no accepted reply within ${timeoutMs} ms; last: ${last}`);
+  }, { timeoutMs, lastSeen: () => last });
 }
 
 const updates = (text: string) => text.split('\n').filter((l) => /^↻ .* changed → (sync|rebuild)/.test(l));
