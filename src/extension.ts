@@ -1,6 +1,7 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { workspaceId } from './core/names';
+import { ownerId, workspaceId } from './core/names';
 import { DockerEngine } from './engine/dockerEngine';
 import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
@@ -42,12 +43,22 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
   const log = vscode.window.createOutputChannel('Local Serverless', { log: true });
   const engine = new DockerEngine(configuredEndpoint());
   const folders = vscode.workspace.workspaceFolders ?? [];
-  const wsId = workspaceId(vscode.workspace.workspaceFile?.fsPath ?? folders[0]?.uri.fsPath ?? 'no-folder');
+  const folder = vscode.workspace.workspaceFile?.fsPath ?? folders[0]?.uri.fsPath ?? 'no-folder';
+  // Which VS Code instance this is, so two on one engine (Stable and Insiders, desktop and code-server,
+  // two dev containers with the same path) never take each other's containers.
+  const owner = {
+    folder,
+    uriScheme: vscode.env.uriScheme,
+    remoteName: vscode.env.remoteName ?? '',
+    globalStoragePath: context.globalStorageUri.fsPath,
+    host: vscode.env.remoteName ? os.hostname() : '',
+  };
+  const owned = ownerId(owner);
   const channels = new FunctionOutputChannels();
-  const functions = new FunctionRegistry(engine, wsId, (name) => channels.get(name), (message) => log.warn(message), (name) => channels.release(name));
+  const functions = new FunctionRegistry(engine, owned, (name) => channels.get(name), (message) => log.warn(message), (name) => channels.release(name), workspaceId(folder));
   registry = functions;
   // Not in context.subscriptions: it must outlive deactivate's own clean-up (see OrphanReaper).
-  reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, (message) => log.warn(message));
+  reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, context.globalStorageUri.fsPath, (message) => log.warn(message));
   const discovery = new FunctionDiscovery(functions, log);
   const autoReloadSettings = new AutoReloadSettings(context.workspaceState);
   const autoReload = new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message));
@@ -98,7 +109,7 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
   const connectSoon = setTimeout(() => void functions.connect().then((status) => log.info(`Docker engine at ${engine.endpoint}: ${status.kind}`)), 0);
   context.subscriptions.push({ dispose: () => clearTimeout(connectSoon) });
   const activationMs = performance.now() - started;
-  log.info(`activated in ${activationMs.toFixed(0)} ms (workspace id ${wsId})`);
+  log.info(`activated in ${activationMs.toFixed(0)} ms (owner id ${owned}: ${owner.folder}, ${owner.uriScheme}${owner.remoteName ? `, ${owner.remoteName} on ${owner.host}` : ''}, ${owner.globalStoragePath})`);
   return context.extensionMode === vscode.ExtensionMode.Test ? { activationMs, registry: functions, tree, autoReload } : undefined;
 }
 

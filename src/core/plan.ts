@@ -1,5 +1,5 @@
 import type { FunctionSpec } from './functionSpec';
-import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_WORKSPACE } from './names';
+import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_OWNER } from './names';
 
 /** What to build: plain data, checked by unit tests and executed by the engine adapter. */
 export interface BuildRequest {
@@ -24,16 +24,16 @@ export interface RunRequest {
   nanoCpus?: number;
 }
 
-export function functionLabels(spec: FunctionSpec, wsId: string): Record<string, string> {
-  return { [LABEL_WORKSPACE]: wsId, [LABEL_FUNCTION]: spec.name, [LABEL_FOLDER]: spec.folder };
+export function functionLabels(spec: FunctionSpec, ownerId: string): Record<string, string> {
+  return { [LABEL_OWNER]: ownerId, [LABEL_FUNCTION]: spec.name, [LABEL_FOLDER]: spec.folder };
 }
 
-export function planBuild(spec: FunctionSpec, wsId: string, files: string[]): BuildRequest {
+export function planBuild(spec: FunctionSpec, ownerId: string, files: string[]): BuildRequest {
   return {
     contextDir: spec.folder,
     files,
     dockerfile: 'Dockerfile',
-    tag: imageTag(spec.name, wsId),
+    tag: imageTag(spec.name, ownerId),
   };
 }
 
@@ -41,10 +41,10 @@ export function planBuild(spec: FunctionSpec, wsId: string, files: string[]): Bu
  * `envFileValues` come from the user's env file: they go to the container but must never be
  * logged, so callers log `describeRun` output, not this request.
  */
-export function planRun(spec: FunctionSpec, wsId: string, hostPort: number, envFileValues: Record<string, string> = {}): RunRequest {
+export function planRun(spec: FunctionSpec, ownerId: string, hostPort: number, envFileValues: Record<string, string> = {}): RunRequest {
   return {
-    image: imageTag(spec.name, wsId),
-    labels: functionLabels(spec, wsId),
+    image: imageTag(spec.name, ownerId),
+    labels: functionLabels(spec, ownerId),
     // PORT tells the server where to listen; fn.json env wins over the env file, as on serverless platforms.
     env: { PORT: String(spec.port), ...envFileValues, ...spec.env },
     containerPort: spec.port,

@@ -1,7 +1,7 @@
 import { Emitter, type Disposable } from '../core/emitter';
 import { errorMessage } from '../core/errors';
 import type { FunctionSpec } from '../core/functionSpec';
-import { LABEL_FUNCTION, LABEL_WORKSPACE } from '../core/names';
+import { LABEL_FUNCTION, LABEL_OWNER, LEGACY_LABEL_WORKSPACE } from '../core/names';
 import { EngineUnavailableError, InvalidEngineAddressError, type ContainerEngine } from '../engine/engine';
 import { FunctionRunner, type OutputSink } from './functionRunner';
 
@@ -13,8 +13,9 @@ export type EngineStatus =
 
 /**
  * The workspace's functions and their runners. Watches Docker's event stream (not a poll) so
- * containers changed outside VS Code show as such, and adopts this workspace's containers
- * found by their labels after a reload or a crash.
+ * containers changed outside VS Code show as such, and adopts this instance's containers found by
+ * their owner label after a reload or a crash. Another VS Code instance on the same folder has
+ * another owner id: its containers are never adopted, replaced or cleaned up here.
  */
 export class FunctionRegistry implements Disposable {
   private readonly runners = new Map<string, FunctionRunner>();
@@ -23,14 +24,19 @@ export class FunctionRegistry implements Disposable {
   private status: EngineStatus = { kind: 'unknown' };
   private events: AbortController | undefined;
   private disposed = false;
+  /** Containers of older versions already mentioned in the log: said once, not at every reconnect. */
+  private readonly legacyMentioned = new Set<string>();
 
   constructor(
     private readonly engine: ContainerEngine,
-    readonly wsId: string,
+    /** See ownerId: this VS Code instance on this folder. */
+    readonly ownerId: string,
     private readonly outputFor: (name: string) => OutputSink,
     private readonly log: (message: string) => void = () => undefined,
     /** Called when a function is gone from the workspace: its output (a VS Code channel) may be closed. */
     private readonly releaseOutput: (name: string) => void = () => undefined,
+    /** The folder-only id older versions labelled containers with (workspaceId), to find and mention them. */
+    private readonly legacyWorkspaceId?: string,
   ) {}
 
   get engineStatus(): EngineStatus {
@@ -73,7 +79,7 @@ export class FunctionRegistry implements Disposable {
         existing.updateSpec(spec);
         continue;
       }
-      const runner = new FunctionRunner(spec, this.engine, this.wsId, () => this.outputFor(spec.name));
+      const runner = new FunctionRunner(spec, this.engine, this.ownerId, () => this.outputFor(spec.name));
       runner.onDidChangeState(() => this.changeEmitter.fire());
       this.runners.set(spec.name, runner);
     }
@@ -88,6 +94,7 @@ export class FunctionRegistry implements Disposable {
     try {
       await this.engine.ping();
       await this.adoptContainers();
+      await this.mentionLegacyContainers();
       this.startEvents();
       this.setStatus({ kind: 'available' });
     } catch (error) {
@@ -98,10 +105,27 @@ export class FunctionRegistry implements Disposable {
   }
 
   private async adoptContainers(): Promise<void> {
-    for (const info of await this.engine.list({ [LABEL_WORKSPACE]: this.wsId })) {
+    for (const info of await this.engine.list({ [LABEL_OWNER]: this.ownerId })) {
       const runner = this.runners.get(info.labels[LABEL_FUNCTION]);
       if (runner) await runner.adopt(info);
     }
+  }
+
+  /**
+   * Containers an older version made for this folder carry only the folder's id, not which VS Code
+   * instance made them: adopting them could take another instance's. They are left alone, and the
+   * log says how to remove them.
+   */
+  private async mentionLegacyContainers(): Promise<void> {
+    if (!this.legacyWorkspaceId) return;
+    const found = (await this.engine.list({ [LEGACY_LABEL_WORKSPACE]: this.legacyWorkspaceId }))
+      .filter((c) => !c.labels[LABEL_OWNER] && !this.legacyMentioned.has(c.id));
+    if (!found.length) return;
+    for (const c of found) this.legacyMentioned.add(c.id);
+    const ids = found.map((c) => c.id.slice(0, 12));
+    const names = found.map((c) => `${c.labels[LABEL_FUNCTION] ?? '?'} (${c.id.slice(0, 12)}, ${c.running ? 'running' : c.state})`);
+    this.log(`${found.length} container(s) made for this folder by an older version of Local Serverless are left alone (they do not say which VS Code made them): ` +
+      `${names.join(', ')}. Remove them with: docker rm -f ${ids.join(' ')}`);
   }
 
   private startEvents(): void {
@@ -110,7 +134,7 @@ export class FunctionRegistry implements Disposable {
     this.events = controller;
     void (async () => {
       try {
-        for await (const event of this.engine.events({ [LABEL_WORKSPACE]: this.wsId }, controller.signal)) {
+        for await (const event of this.engine.events({ [LABEL_OWNER]: this.ownerId }, controller.signal)) {
           this.runners.get(event.labels[LABEL_FUNCTION])?.handleEvent(event);
         }
       } catch (error) {
@@ -144,23 +168,24 @@ export class FunctionRegistry implements Disposable {
   }
 
   /**
-   * Clean Up: removes every container of this workspace (found by label, so also ones no function
-   * owns any more) and every image tag this workspace built. Returns what it removed.
+   * Clean Up: removes every container of this owner (found by label, so also ones no function
+   * owns any more) and every image tag it built; another instance's on the same folder stay.
+   * Returns what it removed.
    */
   async cleanUp(): Promise<{ containers: number; images: number }> {
     await Promise.all(this.functions.map((r) => r.stop()));
-    const containers = await this.engine.list({ [LABEL_WORKSPACE]: this.wsId });
+    const containers = await this.engine.list({ [LABEL_OWNER]: this.ownerId });
     await Promise.all(containers.map((c) => this.engine.remove(c.id)));
-    // Image tags carry the workspace id (see imageTag), which also finds images of renamed or deleted functions.
-    const ours = (tag: string) => tag.startsWith('local-serverless/') && tag.includes(`-${this.wsId}:`);
-    const tags = [...new Set((await this.engine.listImageTags(`local-serverless/*-${this.wsId}`)).filter(ours))];
+    // Image tags carry the owner id (see imageTag), which also finds images of renamed or deleted functions.
+    const ours = (tag: string) => tag.startsWith('local-serverless/') && tag.endsWith(`-${this.ownerId}:dev`);
+    const tags = [...new Set((await this.engine.listImageTags(`local-serverless/*-${this.ownerId}`)).filter(ours))];
     for (const tag of tags) await this.engine.removeImage(tag);
     const images = tags.length;
     for (const runner of this.functions) runner.markNotBuilt();
     return { containers: containers.length, images };
   }
 
-  /** Removes every container of this workspace (used on shutdown): nothing is left running. */
+  /** Removes every container of this owner (used on shutdown): nothing is left running. */
   async disposeAsync(): Promise<void> {
     this.disposed = true;
     clearTimeout(this.reconnectTimer);

@@ -76,7 +76,7 @@ export class FunctionRunner implements Disposable {
   constructor(
     public spec: FunctionSpec,
     private readonly engine: ContainerEngine,
-    private readonly wsId: string,
+    private readonly ownerId: string,
     private readonly openOutput: () => OutputSink,
   ) {
     if (spec.problems.length) this.currentState = { kind: 'misconfigured', message: spec.problems[0].message };
@@ -194,7 +194,7 @@ export class FunctionRunner implements Disposable {
     try {
       const envFile = await this.resolveEnvFile();
       const files = await listContextFiles(this.spec.folder, 'Dockerfile', envFile?.inContext ? [envFile.inContext] : []);
-      const build = planBuild(this.spec, this.wsId, files);
+      const build = planBuild(this.spec, this.ownerId, files);
       out.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context)`);
       await this.engine.build(build, (text) => out.append(prefixLines(text, '[build] ')), signal);
       const built = performance.now();
@@ -246,7 +246,7 @@ export class FunctionRunner implements Disposable {
     const out = this.output();
     const hostPort = await this.chooseHostPort();
     const envFileValues = await this.readEnvFile();
-    const request = planRun(this.spec, this.wsId, hostPort, envFileValues);
+    const request = planRun(this.spec, this.ownerId, hostPort, envFileValues);
     if (signal.aborted) throw new CancelledError();
     // The old container holds the host port until it is gone; creating and attaching to the new
     // one needs no port, so both happen while the old one is being removed.

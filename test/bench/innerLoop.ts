@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const ws = await tempWorkspace();
   const sinks = new Map<string, RecordingSink>();
   const sink = (name: string) => sinks.get(name) ?? sinks.set(name, new RecordingSink()).get(name)!;
-  const registry = new FunctionRegistry(engine, ws.wsId, sink);
+  const registry = new FunctionRegistry(engine, ws.ownerId, sink);
   const autoReload = new AutoReload(registry, () => true);
   const cliContainers: string[] = [];
   const rows: string[] = [];
@@ -97,10 +97,10 @@ async function main(): Promise<void> {
 
       // The raw docker CLI on its own copy of the same function.
       const cliSpec = await scaffold(ws.root, runtime.name, `bench-${runtime.name}-cli`);
-      const tag = imageTag(cliSpec.name, ws.wsId);
+      const tag = imageTag(cliSpec.name, ws.ownerId);
       const port = await findFreePort();
       const url = `http://127.0.0.1:${port}`;
-      const run = () => dockerAsync('run', '-d', '--init', '--label', `local-serverless.workspace=${ws.wsId}`, '-p', `127.0.0.1:${port}:8080`, tag);
+      const run = () => dockerAsync('run', '-d', '--init', '--label', `local-serverless.owner=${ws.ownerId}`, '-p', `127.0.0.1:${port}:8080`, tag);
       docker('build', '-q', '-t', tag, cliSpec.folder);
       let container = await run();
       cliContainers.push(container);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { LABEL_WORKSPACE, workspaceId } from '../../src/core/names';
+import { LABEL_FOLDER, LABEL_FUNCTION, LABEL_OWNER } from '../../src/core/names';
 import { ARTIFACTS, copyExamples, launchChromium, startCodeServer, type CodeServer } from '../harness/codeServer';
 import { poll } from '../support/poll';
 import { Workbench } from './ui';
@@ -12,7 +12,7 @@ import { Workbench } from './ui';
 export interface Session {
   ui: Workbench;
   workspace: string;
-  /** This workspace's containers, asked of the real engine through the docker CLI. */
+  /** Containers of functions in this folder, made by any VS Code instance, asked of the real engine through the docker CLI. */
   containers(): string[];
   /** Stops code-server as its user would, with Ctrl+C (SIGINT to its process group). */
   interruptVsCode(): Promise<void>;
@@ -24,12 +24,14 @@ export interface SessionOptions {
   trusted?: boolean;
   /** Changes the copied workspace before VS Code opens it (a hostile repository, say). */
   prepare?: (workspace: string) => void;
+  /** Opens this folder instead of a fresh copy of examples/: a second VS Code instance on the same folder. */
+  workspace?: string;
 }
 
 export async function openSession(name: string, options: SessionOptions = {}): Promise<Session> {
   const vsix = process.env.LOCAL_SERVERLESS_VSIX;
   assert.ok(vsix && fs.existsSync(vsix), 'LOCAL_SERVERLESS_VSIX names the packaged extension (npm test packages it)');
-  const workspace = copyExamples();
+  const workspace = options.workspace ?? copyExamples();
   options.prepare?.(workspace);
   const trusted = options.trusted ?? true;
   // Untrusted: no startup prompt to answer; the folder simply opens in Restricted Mode, as after "Don't Trust".
@@ -39,7 +41,7 @@ export async function openSession(name: string, options: SessionOptions = {}): P
   const ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots', name));
   await page.goto(`${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
   await ui.ready();
-  const containers = () => execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL_WORKSPACE}=${workspaceId(workspace)}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const containers = () => containersOfFolder(workspace);
   return {
     ui,
     workspace,
@@ -52,6 +54,17 @@ export async function openSession(name: string, options: SessionOptions = {}): P
       for (const id of containers()) execFileSync('docker', ['rm', '-f', id]);
     },
   };
+}
+
+/** Ids of the containers of functions under `folder`, whichever VS Code instance made them. */
+export function containersOfFolder(folder: string): string[] {
+  const listing = execFileSync('docker', ['ps', '-a', '--no-trunc', '--filter', `label=${LABEL_FUNCTION}`, '--format', `{{.ID}}\t{{.Label "${LABEL_FOLDER}"}}`], { encoding: 'utf8' });
+  return listing.split('\n').filter(Boolean).map((line) => line.split('\t')).filter(([, fnFolder]) => fnFolder?.startsWith(folder + path.sep)).map(([id]) => id.slice(0, 12));
+}
+
+/** Ids of the running containers carrying one VS Code instance's owner label. */
+export function runningContainersOfOwner(owner: string): string[] {
+  return execFileSync('docker', ['ps', '-q', '--filter', `label=${LABEL_OWNER}=${owner}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
 }
 
 export async function until(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {

@@ -86,6 +86,31 @@ export class Workbench {
     return (await handle.jsonValue()) as string;
   }
 
+  /** Shows one output channel in the Output panel, picked by name. */
+  async showOutputChannel(name: string): Promise<void> {
+    await this.runCommand('Output: Show Output Channels...');
+    await this.pick(name);
+  }
+
+  /**
+   * Runs an action from the side bar view's title overflow menu. A container holding one view shows
+   * that view's title actions in the side bar title, behind "Views and More Actions...".
+   */
+  async viewTitleMenuAction(title: string): Promise<void> {
+    const titleBar = this.page.locator('.part.sidebar .composite.title').first();
+    await titleBar.hover();
+    await titleBar.locator('[aria-label*="More Actions"]').first().click();
+    await this.page.locator('.monaco-menu .action-item', { hasText: title }).first().click();
+  }
+
+  /** Answers a modal dialog by clicking the button labelled `button`. */
+  async answerDialog(button: string): Promise<void> {
+    const dialog = this.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.locator('.monaco-button', { hasText: button }).first().click();
+    await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+  }
+
   async outputPanelText(needle: string | RegExp, timeoutMs = 30_000): Promise<string> {
     return this.waitForEditorText(needle, '.part.panel .monaco-editor .view-lines', timeoutMs);
   }

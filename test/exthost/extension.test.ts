@@ -96,7 +96,7 @@ describe('Local Serverless in a real VS Code', () => {
       assert.match(String(tree.getTreeItem(node).contextValue), /^function\.misconfigured /);
       await vscode.commands.executeCommand('localServerless.buildAndRun', uri);
       // Asked of the engine itself, not of the command's return value (undefined for any failure).
-      const containers = execFileSync('docker', ['ps', '-aq', '--filter', `label=local-serverless.workspace=${registry.wsId}`, '--filter', 'label=local-serverless.function=hello-python'], { encoding: 'utf8' }).trim();
+      const containers = execFileSync('docker', ['ps', '-aq', '--filter', `label=local-serverless.owner=${registry.ownerId}`, '--filter', 'label=local-serverless.function=hello-python'], { encoding: 'utf8' }).trim();
       assert.equal(containers, '', 'nothing is run with half a config');
       assert.equal(registry.get('hello-python')?.state.kind, 'misconfigured');
     } finally {

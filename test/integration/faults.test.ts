@@ -7,43 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
-import { imageTag, LABEL_WORKSPACE } from '../../src/core/names';
+import { imageTag, LABEL_OWNER } from '../../src/core/names';
 
 import { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { FunctionRunner } from '../../src/services/functionRunner';
 import { isProcessAlive } from '../../src/services/orphanReaper';
-import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
-
-/**
- * A unix socket that forwards to the real engine's socket: closing it is the engine going away
- * for whoever uses it, opening it again is the engine coming back. The engine itself keeps running.
- */
-class EngineSocketProxy {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  constructor(readonly socketPath: string, private readonly target = '/var/run/docker.sock') {}
-
-  async open(): Promise<void> {
-    await fs.rm(this.socketPath, { force: true });
-    this.server = net.createServer((client) => {
-      const upstream = net.connect(this.target);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server!.listen(this.socketPath, r));
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-    this.server = undefined;
-  }
-}
+import { EngineSocketProxy, readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
 /** The pid of the dockerd that scripts/setup-docker.sh started, when it runs. */
 function dockerdOfOurs(): number | undefined {
@@ -75,7 +45,7 @@ describe('faults against the real Docker engine', () => {
     const proxy = new EngineSocketProxy(path.join(os.tmpdir(), `ls-engine-${process.pid}.sock`));
     await proxy.open();
     const proxied = new DockerEngine({ host: `unix://${proxy.socketPath}`, source: 'test proxy' });
-    const registry = new FunctionRegistry(proxied, ws.wsId, () => new RecordingSink());
+    const registry = new FunctionRegistry(proxied, ws.ownerId, () => new RecordingSink());
     try {
       assert.equal((await registry.connect()).kind, 'available');
       await proxy.close();
@@ -95,7 +65,7 @@ describe('faults against the real Docker engine', () => {
 
   test('the real dockerd stopped and started again: the view says so, recovers by itself, and the function runs again', { skip: dockerdOfOurs() ? false : 'dockerd was not started by scripts/setup-docker.sh, so the test may not stop it' }, async () => {
     const out = new RecordingSink();
-    const registry = new FunctionRegistry(engine, ws.wsId, () => out);
+    const registry = new FunctionRegistry(engine, ws.ownerId, () => out);
     try {
       registry.setSpecs([await scaffold(ws.root, 'node', 'survivor')]);
       await registry.connect();
@@ -115,7 +85,7 @@ describe('faults against the real Docker engine', () => {
       console.log(`    view recovered ${recovered} ms after dockerd answered again`);
       const url = await runner.buildAndRun();
       assert.equal((await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"name":"back"}', 5))).status, 200);
-      assert.equal((await engine.list({ [LABEL_WORKSPACE]: ws.wsId })).filter((c) => c.labels['local-serverless.function'] === 'survivor').length, 1, 'one container, not a duplicate');
+      assert.equal((await engine.list({ [LABEL_OWNER]: ws.ownerId })).filter((c) => c.labels['local-serverless.function'] === 'survivor').length, 1, 'one container, not a duplicate');
     } finally {
       await registry.disposeAsync();
       // Whatever failed above, the tests after this one need their engine.
@@ -131,7 +101,7 @@ describe('faults against the real Docker engine', () => {
   });
 
   test('a container removed outside VS Code shows as stopped within a second', async () => {
-    const registry = new FunctionRegistry(engine, ws.wsId, () => new RecordingSink());
+    const registry = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink());
     try {
       registry.setSpecs([await scaffold(ws.root, 'node', 'removed-outside')]);
       await registry.connect();
@@ -147,21 +117,21 @@ describe('faults against the real Docker engine', () => {
   });
 
   test('after a reload (a new registry), running containers are adopted by label, not duplicated', async () => {
-    const first = new FunctionRegistry(engine, ws.wsId, () => new RecordingSink());
+    const first = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink());
     const spec = await scaffold(ws.root, 'python', 'adopted');
     first.setSpecs([spec]);
     await first.connect();
     const url = await first.get('adopted')!.buildAndRun();
     // Simulate a crash: the old registry goes without removing its containers.
     const out = new RecordingSink();
-    const second = new FunctionRegistry(engine, ws.wsId, () => out);
+    const second = new FunctionRegistry(engine, ws.ownerId, () => out);
     try {
       second.setSpecs([spec]);
       await second.connect();
       const runner = second.get('adopted')!;
       assert.equal(runner.state.kind, 'running');
       assert.equal(runner.url, url);
-      assert.equal((await engine.list({ [LABEL_WORKSPACE]: ws.wsId })).filter((c) => c.labels['local-serverless.function'] === 'adopted').length, 1);
+      assert.equal((await engine.list({ [LABEL_OWNER]: ws.ownerId })).filter((c) => c.labels['local-serverless.function'] === 'adopted').length, 1);
       await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"name":"again"}', 5));
       await out.waitFor(/adopted: POST \//); // logs flow into the new channel
     } finally {
@@ -176,7 +146,7 @@ describe('faults against the real Docker engine', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       const spec = { ...(await scaffold(ws.root, 'node', 'pinned')), hostPort: port };
-      const runner = new FunctionRunner(spec, engine, ws.wsId, () => new RecordingSink());
+      const runner = new FunctionRunner(spec, engine, ws.ownerId, () => new RecordingSink());
       await assert.rejects(runner.buildAndRun(), new RegExp(`Port ${port} on 127\\.0\\.0\\.1 .*already in use`));
       assert.equal(runner.state.kind, 'failed');
     } finally {
@@ -190,7 +160,7 @@ describe('faults against the real Docker engine', () => {
     await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ envFile: '.env', env: { GREETING: 'hi' }, memoryMb: 128, cpus: 0.5 }));
     await fs.writeFile(path.join(spec.folder, 'handler.js'), 'exports.handler = async () => ({ token: process.env.API_TOKEN, greeting: process.env.GREETING });\n');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(await readSpec(spec.folder), engine, ws.wsId, () => out);
+    const runner = new FunctionRunner(await readSpec(spec.folder), engine, ws.ownerId, () => out);
     const url = await runner.buildAndRun();
     const reply = await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{}', 5));
     assert.deepEqual(reply.json, { token: 'tok-7f3a9c2e-do-not-log', greeting: 'hi' });
@@ -210,10 +180,10 @@ describe('faults against the real Docker engine', () => {
       for (const envFile of [path.join(outside, 'credentials'), '.env']) {
         await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ envFile }));
         const out = new RecordingSink();
-        const runner = new FunctionRunner({ ...(await readSpec(spec.folder)), workspaceFolder: ws.root }, engine, ws.wsId, () => out);
+        const runner = new FunctionRunner({ ...(await readSpec(spec.folder)), workspaceFolder: ws.root }, engine, ws.ownerId, () => out);
         await assert.rejects(runner.buildAndRun(), /outside the workspace folder \(after following links\): move the file into the workspace/);
-        assert.deepEqual(await engine.list({ [LABEL_WORKSPACE]: ws.wsId, 'local-serverless.function': 'exfiltrate' }), [], `nothing runs for envFile ${envFile}`);
-        assert.equal(await engine.imageLabels(imageTag('exfiltrate', ws.wsId)), undefined, 'nothing was built');
+        assert.deepEqual(await engine.list({ [LABEL_OWNER]: ws.ownerId, 'local-serverless.function': 'exfiltrate' }), [], `nothing runs for envFile ${envFile}`);
+        assert.equal(await engine.imageLabels(imageTag('exfiltrate', ws.ownerId)), undefined, 'nothing was built');
         assert.ok(!out.text.includes('outside-7c1d'));
       }
     } finally {
@@ -225,10 +195,10 @@ describe('faults against the real Docker engine', () => {
     const spec = await scaffold(ws.root, 'node', 'baked');
     await fs.writeFile(path.join(spec.folder, 'secrets.env'), 'API_TOKEN=tok-in-layer\n');
     await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ envFile: 'secrets.env' }));
-    const runner = new FunctionRunner(await readSpec(spec.folder), engine, ws.wsId, () => new RecordingSink());
+    const runner = new FunctionRunner(await readSpec(spec.folder), engine, ws.ownerId, () => new RecordingSink());
     const url = await runner.buildAndRun();
     assert.equal((await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{}', 5))).status, 200);
-    const files = execFileSync('docker', ['run', '--rm', '--entrypoint', 'ls', imageTag('baked', ws.wsId), '-a', '/app'], { encoding: 'utf8' });
+    const files = execFileSync('docker', ['run', '--rm', '--entrypoint', 'ls', imageTag('baked', ws.ownerId), '-a', '/app'], { encoding: 'utf8' });
     assert.match(files, /handler\.js/, 'COPY . . did copy the code');
     assert.doesNotMatch(files, /secrets\.env/);
     await runner.stop();
@@ -239,7 +209,7 @@ describe('faults against the real Docker engine', () => {
     await fs.cp(path.resolve(__dirname, '../../../examples/existing-python-app'), app, { recursive: true });
     const spec = await readSpec(app);
     assert.equal(spec.port, 8000);
-    const runner = new FunctionRunner(spec, engine, ws.wsId, () => new RecordingSink());
+    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => new RecordingSink());
     const url = await runner.buildAndRun();
     assert.deepEqual((await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"a":1}', 5))).json, { echo: { a: 1 }, service: 'existing-python-app' });
     await runner.stop();
@@ -248,22 +218,22 @@ describe('faults against the real Docker engine', () => {
     await fs.mkdir(job);
     await fs.writeFile(path.join(job, 'Dockerfile'), 'FROM python:3.11-slim\nCMD ["python", "-c", "print(\'job done\'); raise SystemExit(3)"]\n');
     const out = new RecordingSink();
-    const jobRunner = new FunctionRunner(await readSpec(job), engine, ws.wsId, () => out);
+    const jobRunner = new FunctionRunner(await readSpec(job), engine, ws.ownerId, () => out);
     await assert.rejects(jobRunner.buildAndRun(), /exited with code 3/);
     assert.deepEqual(jobRunner.state.kind === 'exited' && jobRunner.state.exitCode, 3);
     await out.waitFor(/job done/);
   });
 
   test('Clean Up removes every container and image tag of the workspace', async () => {
-    const registry = new FunctionRegistry(engine, ws.wsId, () => new RecordingSink());
+    const registry = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink());
     try {
       registry.setSpecs([await scaffold(ws.root, 'node', 'to-clean')]);
       await registry.connect();
       await registry.get('to-clean')!.buildAndRun();
       const removed = await registry.cleanUp();
       assert.ok(removed.containers >= 1 && removed.images >= 1, JSON.stringify(removed));
-      assert.deepEqual(await engine.list({ [LABEL_WORKSPACE]: ws.wsId }), []);
-      assert.equal(await engine.imageLabels(imageTag('to-clean', ws.wsId)), undefined);
+      assert.deepEqual(await engine.list({ [LABEL_OWNER]: ws.ownerId }), []);
+      assert.equal(await engine.imageLabels(imageTag('to-clean', ws.ownerId)), undefined);
       assert.equal(registry.get('to-clean')!.state.kind, 'notBuilt');
     } finally {
       await registry.disposeAsync();

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs/promises';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeFunction, type FunctionSpec } from '../../src/core/functionSpec';
-import { LABEL_WORKSPACE, workspaceId } from '../../src/core/names';
+import { LABEL_OWNER, ownerId } from '../../src/core/names';
 import { loadTemplate, renderTemplate } from '../../src/core/scaffold';
 import { DockerEngine } from '../../src/engine/dockerEngine';
 import { defaultEndpointInputs, resolveEndpoint } from '../../src/engine/endpoint';
@@ -15,19 +16,38 @@ export function realEngine(): DockerEngine {
   return new DockerEngine(resolveEndpoint(defaultEndpointInputs(undefined)));
 }
 
-/** A throwaway workspace folder whose containers and images are removed by `cleanup`. */
-export async function tempWorkspace(): Promise<{ root: string; wsId: string; cleanup: (engine: DockerEngine) => Promise<void> }> {
+export interface TempWorkspace {
+  root: string;
+  /** The owner id of one VS Code instance on this folder. */
+  ownerId: string;
+  /** The owner id of another instance on the same folder (Insiders, code-server, a dev container): `instance` tells them apart. */
+  ownerIdFor(instance: string): string;
+  /** Removes the containers of every owner handed out, and the folder. */
+  cleanup(engine: DockerEngine): Promise<void>;
+}
+
+/** A throwaway workspace folder whose containers are removed by `cleanup`. */
+export async function tempWorkspace(): Promise<TempWorkspace> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'ls-it-'));
-  const wsId = workspaceId(root);
+  const owners = new Set<string>();
+  const ownerIdFor = (instance: string) => {
+    const id = ownerId({ folder: root, uriScheme: 'vscode', remoteName: '', globalStoragePath: path.join(os.tmpdir(), instance, 'globalStorage'), host: '' });
+    owners.add(id);
+    return id;
+  };
   return {
     root,
-    wsId,
+    ownerId: ownerIdFor('first'),
+    ownerIdFor,
     cleanup: async (engine) => {
-      for (const c of await engine.list({ [LABEL_WORKSPACE]: wsId })) await engine.remove(c.id);
+      for (const owner of owners) {
+        for (const c of await engine.list({ [LABEL_OWNER]: owner })) await engine.remove(c.id);
+      }
       await fs.rm(root, { recursive: true, force: true });
     },
   };
 }
+
 
 /** Writes a function from a real template into the workspace and describes it as discovery would. */
 export async function scaffold(root: string, runtime: 'node' | 'python', name: string): Promise<FunctionSpec> {
@@ -65,4 +85,34 @@ export async function until(what: string, probe: () => boolean | Promise<boolean
   const started = Date.now();
   await poll(what, probe, { timeoutMs });
   return Date.now() - started;
+}
+
+/**
+ * A unix socket that forwards to the real engine's socket: closing it is the engine going away
+ * for whoever uses it, opening it again is the engine coming back. The engine itself keeps running.
+ */
+export class EngineSocketProxy {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  constructor(readonly socketPath: string, private readonly target = '/var/run/docker.sock') {}
+
+  async open(): Promise<void> {
+    await fs.rm(this.socketPath, { force: true });
+    this.server = net.createServer((client) => {
+      const upstream = net.connect(this.target);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => this.server!.listen(this.socketPath, r));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server = undefined;
+  }
 }

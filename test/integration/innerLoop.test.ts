@@ -37,7 +37,7 @@ describe('the inner loop against the real Docker engine', () => {
   before(async () => {
     engine = realEngine();
     ws = await tempWorkspace();
-    registry = new FunctionRegistry(engine, ws.wsId, sink);
+    registry = new FunctionRegistry(engine, ws.ownerId, sink);
     autoReload = new AutoReload(registry, () => true);
     registry.setSpecs([await scaffold(ws.root, 'node', 'loop-node'), await scaffold(ws.root, 'python', 'loop-py')]);
     await registry.connect();

@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isCancellation } from '../../src/core/errors';
-import { LABEL_FUNCTION, LABEL_WORKSPACE } from '../../src/core/names';
+import { LABEL_FUNCTION, LABEL_OWNER } from '../../src/core/names';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
@@ -41,12 +41,12 @@ describe('a function removed from the workspace, against the real Docker engine'
   let autoReload: AutoReload;
   const channels = new Map<string, Channel>();
   const channelFor = (name: string) => channels.get(name) ?? channels.set(name, new Channel()).get(name)!;
-  const containersOf = async (name: string) => engine.list({ [LABEL_WORKSPACE]: ws.wsId, [LABEL_FUNCTION]: name });
+  const containersOf = async (name: string) => engine.list({ [LABEL_OWNER]: ws.ownerId, [LABEL_FUNCTION]: name });
 
   before(async () => {
     engine = realEngine();
     ws = await tempWorkspace();
-    registry = new FunctionRegistry(engine, ws.wsId, channelFor, () => undefined, (name: string) => {
+    registry = new FunctionRegistry(engine, ws.ownerId, channelFor, () => undefined, (name: string) => {
       const channel = channels.get(name);
       if (channel) channel.disposed = true;
       channels.delete(name);

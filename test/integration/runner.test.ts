@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
-import { imageTag, LABEL_FUNCTION, LABEL_WORKSPACE } from '../../src/core/names';
+import { imageTag, LABEL_FUNCTION, LABEL_OWNER } from '../../src/core/names';
 import { isPortFree } from '../../src/core/ports';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRunner } from '../../src/services/functionRunner';
@@ -31,7 +31,7 @@ describe('function runner against the real Docker engine', () => {
   test('a scaffolded Node function builds, runs on 127.0.0.1, answers, logs, and stops leaving nothing behind', async () => {
     const spec = await scaffold(ws.root, 'node', 'greeter');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out);
+    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
 
     const url = await runner.buildAndRun();
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -43,21 +43,21 @@ describe('function runner against the real Docker engine', () => {
     assert.deepEqual(result.json, { message: 'Hello, Ada!', from: 'greeter' });
     await out.waitFor(/greeter: POST \//); // a log line the handler printed
 
-    const [container] = await engine.list({ [LABEL_WORKSPACE]: ws.wsId, [LABEL_FUNCTION]: 'greeter' });
+    const [container] = await engine.list({ [LABEL_OWNER]: ws.ownerId, [LABEL_FUNCTION]: 'greeter' });
     assert.ok(container.running);
     const info = await engine.inspect(container.id);
     assert.equal(info?.hostPort, Number(new URL(url).port));
 
     await runner.stop();
     assert.equal(runner.state.kind, 'stopped');
-    assert.deepEqual(await engine.list({ [LABEL_WORKSPACE]: ws.wsId, [LABEL_FUNCTION]: 'greeter' }), [], 'no container left');
+    assert.deepEqual(await engine.list({ [LABEL_OWNER]: ws.ownerId, [LABEL_FUNCTION]: 'greeter' }), [], 'no container left');
     assert.equal(await isPortFree(Number(new URL(url).port)), true, 'no port left bound');
   });
 
   test('several functions run at once, each on its own port, each answering and logging into its own channel', async () => {
     const specs = [await scaffold(ws.root, 'node', 'twin-node'), await scaffold(ws.root, 'python', 'twin-py')];
     const sinks = specs.map(() => new RecordingSink());
-    const runners = specs.map((spec, i) => new FunctionRunner(spec, engine, ws.wsId, () => sinks[i]));
+    const runners = specs.map((spec, i) => new FunctionRunner(spec, engine, ws.ownerId, () => sinks[i]));
     const urls = await Promise.all(runners.map((r) => r.buildAndRun()));
     assert.notEqual(new URL(urls[0]).port, new URL(urls[1]).port, 'each function has its own host port');
     for (const [i, name] of ['twin-node', 'twin-py'].entries()) {
@@ -74,7 +74,7 @@ describe('function runner against the real Docker engine', () => {
     const spec = await scaffold(ws.root, 'node', 'broken');
     await fs.writeFile(path.join(spec.folder, 'Dockerfile'), 'FROM node:20-bookworm-slim\nRUN echo "about to fail" && exit 3\nCMD ["node"]\n');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out);
+    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
 
     let error: unknown;
     await assert.rejects(runner.buildAndRun().catch((e) => { error = e; throw e; }), (error: Error) => {
@@ -85,14 +85,14 @@ describe('function runner against the real Docker engine', () => {
     assert.equal(runner.state.kind, 'failed');
     assert.match(out.text, /\[build\] +about to fail/, 'the failing step\'s output reaches the channel');
     assert.match((error as BuildFailureDetail).detail ?? '', /about to fail/, 'the failure carries the step\'s output');
-    assert.deepEqual(await engine.list({ [LABEL_WORKSPACE]: ws.wsId, [LABEL_FUNCTION]: 'broken' }), []);
-    assert.equal(await engine.imageLabels(imageTag('broken', ws.wsId)), undefined, 'no image was tagged');
+    assert.deepEqual(await engine.list({ [LABEL_OWNER]: ws.ownerId, [LABEL_FUNCTION]: 'broken' }), []);
+    assert.equal(await engine.imageLabels(imageTag('broken', ws.ownerId)), undefined, 'no image was tagged');
   });
 
   test('a failed rebuild keeps the previous container serving on the same URL', async () => {
     const spec = await scaffold(ws.root, 'python', 'steady');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out);
+    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
     const url = await runner.buildAndRun();
     assert.equal((await invoke(url, { name: 'one' })).status, 200);
 

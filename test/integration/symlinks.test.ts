@@ -45,7 +45,7 @@ describe('a function folder holding symbolic links that leave it, with "sync": [
     await fs.writeFile(path.join(folder, 'fn.json'), JSON.stringify({ ...config, sync: ['**/*'] }, null, 2));
     await fs.symlink(outside, path.join(folder, 'outside-link'));
     await fs.symlink('/usr', path.join(folder, 'usr'));
-    registry = new FunctionRegistry(engine, ws.wsId, () => out);
+    registry = new FunctionRegistry(engine, ws.ownerId, () => out);
     autoReload = new AutoReload(registry, () => true);
     registry.setSpecs([await readSpec(folder)]);
     await registry.connect();

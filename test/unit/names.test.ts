@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { imageTag, resolveInside, validateFunctionName, workspaceId } from '../../src/core/names';
+import { imageTag, ownerId, resolveInside, validateFunctionName, workspaceId, type OwnerParts } from '../../src/core/names';
 
 describe('validateFunctionName', () => {
   for (const name of ['hello', 'my-fn_2', 'a', 'v1.2', '0day', 'x'.repeat(63)]) {
@@ -64,6 +64,45 @@ describe('workspaceId', () => {
 
   it('differs between folders', () => {
     assert.notEqual(workspaceId('/home/user/project-a'), workspaceId('/home/user/project-b'));
+  });
+});
+
+describe('ownerId (which VS Code instance owns a container or image)', () => {
+  const desktop: OwnerParts = {
+    folder: '/home/user/project',
+    uriScheme: 'vscode',
+    remoteName: '',
+    globalStoragePath: '/home/user/.config/Code/User/globalStorage/local-serverless.local-serverless',
+    host: '',
+  };
+
+  it('is 12 lowercase hex characters, like the image tags and labels before it', () => {
+    assert.match(ownerId(desktop), /^[0-9a-f]{12}$/);
+  });
+
+  it('is stable for the same instance and folder, so a reloaded window adopts its containers', () => {
+    assert.equal(ownerId({ ...desktop }), ownerId(desktop));
+    assert.equal(ownerId({ ...desktop, folder: '/home/user/./project/' }), ownerId(desktop));
+  });
+
+  it('differs between instances open on the same folder: Insiders, code-server, a remote, a second dev container', () => {
+    const ids = new Set([
+      ownerId(desktop),
+      ownerId({ ...desktop, uriScheme: 'vscode-insiders', globalStoragePath: '/home/user/.config/Code - Insiders/User/globalStorage/local-serverless.local-serverless' }),
+      ownerId({ ...desktop, uriScheme: 'code-oss', globalStoragePath: '/tmp/a/user-data/User/globalStorage/local-serverless.local-serverless' }),
+      ownerId({ ...desktop, globalStoragePath: '/tmp/b/user-data/User/globalStorage/local-serverless.local-serverless' }),
+      ownerId({ ...desktop, remoteName: 'dev-container', host: '3f2a9c1b7d0e' }),
+      ownerId({ ...desktop, remoteName: 'dev-container', host: '88e1d0c4b2a7' }),
+    ]);
+    assert.equal(ids.size, 6);
+  });
+
+  it('differs between folders', () => {
+    assert.notEqual(ownerId(desktop), ownerId({ ...desktop, folder: '/home/user/other' }));
+  });
+
+  it('never equals the folder-only id older versions used, so they cannot mistake our containers for theirs', () => {
+    assert.notEqual(ownerId(desktop), workspaceId(desktop.folder));
   });
 });
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { describeFunction, type FunctionSpec } from '../../src/core/functionSpec';
-import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_WORKSPACE, workspaceId } from '../../src/core/names';
+import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_OWNER, LEGACY_LABEL_WORKSPACE, ownerId } from '../../src/core/names';
 import { describeRun, planBuild, planRun } from '../../src/core/plan';
 
 const FOLDER = path.join(path.sep, 'ws', 'hello');
-const WS = workspaceId(path.join(path.sep, 'ws'));
+const WS = ownerId({ folder: path.join(path.sep, 'ws'), uriScheme: 'vscode', remoteName: '', globalStoragePath: '/storage', host: '' });
 
 function spec(config: object = {}): FunctionSpec {
   const result = describeFunction({ folder: FOLDER, dockerfileText: 'FROM node:20\nEXPOSE 3000\n', configText: JSON.stringify(config) });
@@ -30,13 +30,19 @@ describe('planRun', () => {
     assert.equal(planRun(spec(), WS, 49152).image, imageTag('hello', WS));
   });
 
-  it('labels the container with its workspace, function and folder', () => {
+  it('labels the container with its owner (this VS Code instance and folder), function and folder', () => {
     const { labels } = planRun(spec(), WS, 49152);
-    assert.equal(labels[LABEL_WORKSPACE], WS);
+    assert.equal(labels[LABEL_OWNER], WS);
     assert.equal(labels[LABEL_FUNCTION], 'hello');
     assert.equal(labels[LABEL_FOLDER], FOLDER);
-    assert.ok('local-serverless.workspace' in labels);
+    assert.ok('local-serverless.owner' in labels);
     assert.ok('local-serverless.function' in labels);
+  });
+
+  it('leaves out the folder-only label of older versions: an older version on the same folder never adopts or removes it', () => {
+    const { labels } = planRun(spec(), WS, 49152);
+    assert.equal(LEGACY_LABEL_WORKSPACE, 'local-serverless.workspace');
+    assert.ok(!(LEGACY_LABEL_WORKSPACE in labels));
   });
 
   it('tells the server its port through PORT', () => {
