@@ -7,23 +7,21 @@ import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
 import { OrphanReaper } from './services/orphanReaper';
 import { AutoReloadSettings } from './ui/autoReloadSettings';
-import { registerCommand } from './ui/commandRunner';
+import { HandlerCodeLensProvider } from './ui/codeLens';
 import { addDockerfile } from './ui/commands/addDockerfile';
 import { buildAndRun, cleanUp, copyUrl, setAutoReload, showLogs, stop } from './ui/commands/functionCommands';
-import { saveEvent } from './ui/commands/saveEvent';
-import { configuredEndpoint, DOCKER_HOST_SETTING } from './ui/engineSetting';
-import { HandlerCodeLensProvider } from './ui/codeLens';
 import { invoke } from './ui/commands/invoke';
 import { newFunction } from './ui/commands/newFunction';
+import { saveEvent } from './ui/commands/saveEvent';
+import { Ctx } from './ui/ctx';
 import { FunctionDiscovery } from './ui/discovery';
 import { EditorContext } from './ui/editorContext';
+import { configuredEndpoint } from './ui/engineSetting';
 import { FunctionsTreeProvider } from './ui/functionsTree';
+import { setContext, SETTINGS, VIEW_ID } from './ui/ids';
 import { FunctionOutputChannels } from './ui/outputChannels';
 import { InvokeResultView } from './ui/resultView';
 import { RunningStatusItem } from './ui/statusBar';
-
-let registry: FunctionRegistry | undefined;
-let reaper: OrphanReaper | undefined;
 
 /**
  * What activate returns, in Test mode only: the extension-host tests read the view and timings
@@ -37,11 +35,19 @@ export interface LocalServerlessApi {
   autoReload: AutoReload;
 }
 
+/**
+ * The one thing kept between activate and deactivate: VS Code calls `deactivate` with nothing, and
+ * waits for its promise (subscriptions are disposed without waiting), so removing the containers
+ * needs a handle here.
+ */
+let shutdown: (() => Promise<void>) | undefined;
+
 /** Composition root: builds the objects, wires them, and hands every disposable to VS Code. */
 export function activate(context: vscode.ExtensionContext): LocalServerlessApi | undefined {
   const started = performance.now();
-  const log = vscode.window.createOutputChannel('Local Serverless', { log: true });
-  const engine = new DockerEngine(configuredEndpoint());
+  const ctx = new Ctx(context, vscode.window.createOutputChannel('Local Serverless', { log: true }));
+  const { log } = ctx;
+  const engine = ctx.own(new DockerEngine(configuredEndpoint()));
   const folders = vscode.workspace.workspaceFolders ?? [];
   const folder = vscode.workspace.workspaceFile?.fsPath ?? folders[0]?.uri.fsPath ?? 'no-folder';
   // Which VS Code instance this is, so two on one engine (Stable and Insiders, desktop and code-server,
@@ -54,60 +60,59 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
     host: vscode.env.remoteName ? os.hostname() : '',
   };
   const owned = ownerId(owner);
-  const channels = new FunctionOutputChannels();
-  const functions = new FunctionRegistry(engine, owned, (name) => channels.get(name), (message) => log.warn(message), (name) => channels.release(name), workspaceId(folder));
-  registry = functions;
-  // Not in context.subscriptions: it must outlive deactivate's own clean-up (see OrphanReaper).
-  reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, context.globalStorageUri.fsPath, (message) => log.warn(message));
-  const discovery = new FunctionDiscovery(functions, log);
-  const autoReloadSettings = new AutoReloadSettings(context.workspaceState);
-  const autoReload = new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message));
-  const tree = new FunctionsTreeProvider(functions, (name) => autoReloadSettings.isEnabled(name));
-  const onAutoReloadSetting = autoReloadSettings.onDidChange(() => {
+  const channels = ctx.own(new FunctionOutputChannels());
+  const functions = ctx.own(new FunctionRegistry(engine, owned, (name) => channels.get(name), (message) => log.warn(message), (name) => channels.release(name), workspaceId(folder)));
+  // Not owned by ctx: it must outlive deactivate's own clean-up (see OrphanReaper).
+  const reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, context.globalStorageUri.fsPath, (message) => log.warn(message));
+  shutdown = async () => {
+    reaper.dispose();
+    await functions.disposeAsync();
+    reaper.stopHelper();
+  };
+  const discovery = ctx.own(new FunctionDiscovery(functions, log));
+  const autoReloadSettings = ctx.own(new AutoReloadSettings(context.workspaceState));
+  const autoReload = ctx.own(new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message)));
+  const tree = ctx.own(new FunctionsTreeProvider(functions, (name) => autoReloadSettings.isEnabled(name)));
+  ctx.own(autoReloadSettings.onDidChange(() => {
     autoReload.reconcile();
     tree.refresh();
-  });
-  const treeView = vscode.window.createTreeView('localServerless.functions', { treeDataProvider: tree, showCollapseAll: true });
-  const results = new InvokeResultView();
+  }));
+  ctx.own(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
+  const results = ctx.own(new InvokeResultView());
   const templatesRoot = path.join(context.extensionPath, 'templates');
-  const codeLenses = new HandlerCodeLensProvider(functions);
+  const codeLenses = ctx.own(new HandlerCodeLensProvider(functions));
+  ctx.own(vscode.languages.registerCodeLensProvider(['javascript', 'typescript', 'python'].map((language) => ({ scheme: 'file', language })), codeLenses));
+  ctx.own(new EditorContext(functions));
+  ctx.own(new RunningStatusItem(functions));
   const reconnect = () => {
     engine.connectTo(configuredEndpoint());
     void functions.connect();
   };
-  const onEngineSetting = vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(DOCKER_HOST_SETTING) && reconnect());
+  ctx.own(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(SETTINGS.dockerHost) && reconnect()));
   // Trusting the workspace lets its own dockerHost value apply.
-  const onTrust = vscode.workspace.onDidGrantWorkspaceTrust(reconnect);
-  const engineState = functions.onDidChange(() => {
-    void vscode.commands.executeCommand('setContext', 'localServerless.engineUnreachable', functions.engineStatus.kind === 'unavailable');
-  });
+  ctx.own(vscode.workspace.onDidGrantWorkspaceTrust(reconnect));
+  ctx.own(functions.onDidChange(() => void setContext('engineUnreachable', functions.engineStatus.kind === 'unavailable')));
 
-  context.subscriptions.push(
-    log, engine, channels, functions, autoReloadSettings, autoReload, onAutoReloadSetting, discovery, tree, treeView, results, engineState,
-    codeLenses, onEngineSetting, onTrust,
-    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'javascript' }, { scheme: 'file', language: 'typescript' }, { scheme: 'file', language: 'python' }], codeLenses),
-    new EditorContext(functions),
-    new RunningStatusItem(functions),
-    registerCommand('localServerless.newFunction', newFunction(templatesRoot, discovery), log, { requiresTrust: true }),
-    registerCommand('localServerless.addDockerfile', addDockerfile(templatesRoot, discovery), log, { requiresTrust: true }),
-    registerCommand('localServerless.buildAndRun', buildAndRun(functions, channels), log, { requiresTrust: true }),
-    registerCommand('localServerless.invoke', invoke(functions, channels, results, context.workspaceState), log, { requiresTrust: true }),
-    registerCommand('localServerless.stop', stop(functions), log),
-    registerCommand('localServerless.showLogs', showLogs(functions, channels), log),
-    registerCommand('localServerless.copyUrl', copyUrl(functions), log),
-    registerCommand('localServerless.enableAutoReload', setAutoReload(functions, autoReloadSettings, true), log),
-    registerCommand('localServerless.disableAutoReload', setAutoReload(functions, autoReloadSettings, false), log),
-    registerCommand('localServerless.saveEvent', saveEvent(functions, context.workspaceState), log, { requiresTrust: true }),
-    registerCommand('localServerless.cleanUp', cleanUp(functions), log),
-    registerCommand('localServerless.refresh', () => discovery.refresh(), log),
-    registerCommand('localServerless.retryConnection', () => functions.connect(), log),
-  );
+  const trusted = { requiresTrust: true };
+  ctx.registerCommand('newFunction', newFunction(templatesRoot, discovery), trusted);
+  ctx.registerCommand('addDockerfile', addDockerfile(templatesRoot, discovery), trusted);
+  ctx.registerCommand('buildAndRun', buildAndRun(functions, channels), trusted);
+  ctx.registerCommand('invoke', invoke(functions, channels, results, context.workspaceState), trusted);
+  ctx.registerCommand('saveEvent', saveEvent(functions, context.workspaceState), trusted);
+  ctx.registerCommand('stop', stop(functions));
+  ctx.registerCommand('showLogs', showLogs(functions, channels));
+  ctx.registerCommand('copyUrl', copyUrl(functions));
+  ctx.registerCommand('enableAutoReload', setAutoReload(functions, autoReloadSettings, true));
+  ctx.registerCommand('disableAutoReload', setAutoReload(functions, autoReloadSettings, false));
+  ctx.registerCommand('cleanUp', cleanUp(functions));
+  ctx.registerCommand('refresh', () => discovery.refresh());
+  ctx.registerCommand('retryConnection', () => functions.connect());
 
   // Discovery and the engine check run after activation returns: neither should delay VS Code
   // (the first engine call loads dockerode, ~0.2 s, and async code runs synchronously up to its first await).
   void discovery.refresh();
   const connectSoon = setTimeout(() => void functions.connect().then((status) => log.info(`Docker engine at ${engine.endpoint}: ${status.kind}`)), 0);
-  context.subscriptions.push({ dispose: () => clearTimeout(connectSoon) });
+  ctx.own({ dispose: () => clearTimeout(connectSoon) });
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(0)} ms (owner id ${owned}: ${owner.folder}, ${owner.uriScheme}${owner.remoteName ? `, ${owner.remoteName} on ${owner.host}` : ''}, ${owner.globalStoragePath})`);
   return context.extensionMode === vscode.ExtensionMode.Test ? { activationMs, registry: functions, tree, autoReload } : undefined;
@@ -118,9 +123,7 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
  * go without calling this, the OrphanReaper's helper removes them.
  */
 export async function deactivate(): Promise<void> {
-  reaper?.dispose();
-  await registry?.disposeAsync();
-  reaper?.stopHelper();
-  registry = undefined;
-  reaper = undefined;
+  const running = shutdown;
+  shutdown = undefined;
+  await running?.();
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { SETTINGS } from './ids';
 
 const DISABLED_KEY = 'localServerless.autoReloadDisabled';
 
@@ -10,14 +11,14 @@ export class AutoReloadSettings implements vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changeEmitter.event;
   private readonly subscription = vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration('localServerless.autoReload')) this.changeEmitter.fire();
+    if (e.affectsConfiguration(SETTINGS.autoReload)) this.changeEmitter.fire();
   });
 
   constructor(private readonly state: vscode.Memento) {}
 
   isEnabled(functionName: string): boolean {
     if (!vscode.workspace.isTrusted) return false;
-    if (!vscode.workspace.getConfiguration('localServerless').get<boolean>('autoReload', true)) return false;
+    if (!vscode.workspace.getConfiguration().get<boolean>(SETTINGS.autoReload, true)) return false;
     return !this.disabled().includes(functionName);
   }
 

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { FunctionRegistry } from '../services/functionRegistry';
+import { commandId } from './ids';
 
 /** Lines that define a handler: `exports.handler =`, `export const handler`, `def handler(`, `function handler(`. */
 const HANDLER_PATTERN = /^\s*(?:exports\.handler\s*=|module\.exports\.handler\s*=|export\s+(?:async\s+)?(?:const|function)\s+handler\b|(?:async\s+)?def\s+handler\s*\(|(?:async\s+)?function\s+handler\s*\()/;
@@ -27,8 +28,8 @@ export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.
       }
       const running = runner.state.kind === 'running';
       return [
-        new vscode.CodeLens(range, { title: '$(send) Invoke', command: 'localServerless.invoke', arguments: [document.uri], tooltip: `Invoke ${runner.spec.name}${running ? '' : ' (builds and starts it first)'}` }),
-        new vscode.CodeLens(range, { title: running ? '$(refresh) Rebuild' : '$(play) Build and Run', command: 'localServerless.buildAndRun', arguments: [document.uri] }),
+        new vscode.CodeLens(range, { title: '$(send) Invoke', command: commandId('invoke'), arguments: [document.uri], tooltip: `Invoke ${runner.spec.name}${running ? '' : ' (builds and starts it first)'}` }),
+        new vscode.CodeLens(range, { title: running ? '$(refresh) Rebuild' : '$(play) Build and Run', command: commandId('buildAndRun'), arguments: [document.uri] }),
       ];
     }
     return [];

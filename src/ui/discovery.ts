@@ -4,6 +4,7 @@ import { envFileLocation, resolveEnvFile } from '../core/envFile';
 import { MAX_CONFIG_BYTES, problemsToPublish, withRanges } from '../core/fnConfig';
 import { discoveryExcludeGlob, describeFunction, markDuplicateNames, type FunctionSpec } from '../core/functionSpec';
 import type { FunctionRegistry } from '../services/functionRegistry';
+import { setContext, SETTINGS } from './ids';
 
 const DEBOUNCE_MS = 300;
 
@@ -29,7 +30,7 @@ export class FunctionDiscovery implements vscode.Disposable {
       this.watcher.onDidDelete(schedule),
       vscode.workspace.onDidChangeWorkspaceFolders(schedule),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('files.exclude') || e.affectsConfiguration('localServerless.exclude')) schedule();
+        if (e.affectsConfiguration('files.exclude') || e.affectsConfiguration(SETTINGS.exclude)) schedule();
         if (e.affectsConfiguration('json.validate.enable')) this.publishDiagnostics();
       }),
       // Opening or closing fn.json hands its schema problems to the JSON language server or back.
@@ -52,15 +53,15 @@ export class FunctionDiscovery implements vscode.Disposable {
   private async discover(): Promise<void> {
     const started = Date.now();
     const filesExclude = vscode.workspace.getConfiguration('files').get<Record<string, unknown>>('exclude') ?? {};
-    const extra = vscode.workspace.getConfiguration('localServerless').get<string[]>('exclude') ?? [];
+    const extra = vscode.workspace.getConfiguration().get<string[]>(SETTINGS.exclude) ?? [];
     const dockerfiles = await vscode.workspace.findFiles('**/Dockerfile', discoveryExcludeGlob(filesExclude, extra));
     const specs = await Promise.all(dockerfiles.map((uri) => this.describe(uri)));
     const unique = markDuplicateNames(specs.filter((s): s is FunctionSpec => s !== undefined));
     this.specs = unique;
     this.publishDiagnostics();
     this.registry.setSpecs(unique);
-    await vscode.commands.executeCommand('setContext', 'localServerless.hasFunctions', unique.length > 0);
-    await vscode.commands.executeCommand('setContext', 'localServerless.discovered', true);
+    await setContext('hasFunctions', unique.length > 0);
+    await setContext('discovered', true);
     this.log.info(`found ${unique.length} function(s) in ${Date.now() - started} ms`);
   }
 

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { FunctionRegistry } from '../services/functionRegistry';
+import { setContext } from './ids';
 
 /** Keeps `localServerless.editorInFunction` true while the active editor shows a file of a function. */
 export class EditorContext implements vscode.Disposable {
@@ -16,7 +17,7 @@ export class EditorContext implements vscode.Disposable {
     const inFunction = uri?.scheme === 'file' && this.registry.findByFile(uri.fsPath) !== undefined;
     if (inFunction === this.last) return;
     this.last = inFunction;
-    void vscode.commands.executeCommand('setContext', 'localServerless.editorInFunction', inFunction);
+    void setContext('editorInFunction', inFunction);
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { defaultEndpointInputs, resolveEndpoint, type EngineEndpoint } from '../engine/endpoint';
+import { SETTINGS } from './ids';
 
-export const DOCKER_HOST_SETTING = 'localServerless.dockerHost';
 
 /**
  * The engine the settings choose. A workspace can name any host in `.vscode/settings.json`, and a
@@ -10,7 +10,7 @@ export const DOCKER_HOST_SETTING = 'localServerless.dockerHost';
  * VS Code do the same; this does not rely on it). Once the workspace is trusted its value applies.
  */
 export function configuredEndpoint(): EngineEndpoint {
-  const inspected = vscode.workspace.getConfiguration('localServerless').inspect<string>('dockerHost');
+  const inspected = vscode.workspace.getConfiguration().inspect<string>(SETTINGS.dockerHost);
   const candidates: Array<[unknown, string]> = vscode.workspace.isTrusted
     ? [[inspected?.workspaceFolderValue, 'folder settings (.vscode/settings.json)'], [inspected?.workspaceValue, 'workspace settings'], [inspected?.globalValue, 'user settings']]
     : [[inspected?.globalValue, 'user settings']];

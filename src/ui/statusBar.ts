@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { FunctionRegistry } from '../services/functionRegistry';
+import { FOCUS_VIEW_COMMAND } from './ids';
 
 /** "N running" in the status bar; clicking it focuses the Functions view. */
 export class RunningStatusItem implements vscode.Disposable {
@@ -8,7 +9,7 @@ export class RunningStatusItem implements vscode.Disposable {
 
   constructor(private readonly registry: FunctionRegistry) {
     this.item.name = 'Local Serverless';
-    this.item.command = 'localServerless.functions.focus';
+    this.item.command = FOCUS_VIEW_COMMAND;
     this.subscription = registry.onDidChange(() => this.update());
     this.update();
   }

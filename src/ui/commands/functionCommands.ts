@@ -5,6 +5,7 @@ import type { FunctionRunner } from '../../services/functionRunner';
 import { requireTrust, toAbortSignal } from '../commandRunner';
 import { FunctionNode } from '../functionsTree';
 import type { FunctionOutputChannels } from '../outputChannels';
+import { VIEW_ID } from '../ids';
 import { resolveFunction } from './pickFunction';
 import { askModal, showInfo, withProgressSafe } from '../notify';
 
@@ -16,7 +17,7 @@ export async function buildAndRunWithProgress(runner: FunctionRunner, channels: 
   requireTrust();
   runner.assertConfigured(); // before the channel opens: a misconfigured function has nothing to show there
   channels.show(runner.spec.name);
-  const location: vscode.ProgressOptions['location'] = fromTree ? { viewId: 'localServerless.functions' } : vscode.ProgressLocation.Notification;
+  const location: vscode.ProgressOptions['location'] = fromTree ? { viewId: VIEW_ID } : vscode.ProgressLocation.Notification;
   return withProgressSafe({ location, title, cancellable: !fromTree }, (_progress, token) => runner.buildAndRun(toAbortSignal(token)));
 }
 
@@ -30,7 +31,7 @@ export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutput
 export function stop(registry: FunctionRegistry) {
   return async (arg?: unknown): Promise<void> => {
     const runner = await resolveFunction(registry, arg, 'Function to stop');
-    await withProgressSafe({ location: { viewId: 'localServerless.functions' }, title: `Stopping ${runner.spec.name}` }, () => runner.stop());
+    await withProgressSafe({ location: { viewId: VIEW_ID }, title: `Stopping ${runner.spec.name}` }, () => runner.stop());
   };
 }
 
@@ -71,7 +72,7 @@ export function cleanUp(registry: FunctionRegistry) {
       'Remove',
     );
     if (answer !== 'Remove') return undefined;
-    const removed = await withProgressSafe({ location: { viewId: 'localServerless.functions' }, title: 'Cleaning up' }, () => registry.cleanUp());
+    const removed = await withProgressSafe({ location: { viewId: VIEW_ID }, title: 'Cleaning up' }, () => registry.cleanUp());
     void showInfo(`Removed ${removed.containers} container(s) and ${removed.images} image tag(s) of this workspace.`);
     return removed;
   };
