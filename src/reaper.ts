@@ -4,11 +4,12 @@
  */
 import { LABEL_WORKSPACE } from './core/names';
 import { DockerEngine } from './engine/dockerEngine';
+import { defaultEndpointInputs, endpointForHost } from './engine/endpoint';
 import { isProcessAlive, reapWhenGone, type ReaperOptions } from './services/orphanReaper';
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '') as ReaperOptions;
-  const engine = new DockerEngine({ host: options.engineHost, source: 'the extension' });
+  const engine = new DockerEngine(endpointForHost(options.engineHost, defaultEndpointInputs(undefined)));
   await reapWhenGone(options.vscodePid, {
     isAlive: isProcessAlive,
     intervalMs: 500,
