@@ -14,6 +14,12 @@ export function realEngine(): DockerEngine {
   return new DockerEngine(resolveEndpoint(defaultEndpointInputs(undefined)));
 }
 
+/**
+ * The tier runs against Podman's Docker-compatible socket too (scripts/test.sh, integration-podman):
+ * tests about dockerd itself skip there, saying so.
+ */
+export const ON_PODMAN = /podman/i.test(resolveEndpoint(defaultEndpointInputs(undefined)).host);
+
 /** A throwaway workspace folder whose containers and images are removed by `cleanup`. */
 export async function tempWorkspace(): Promise<{ root: string; wsId: string; cleanup: (engine: DockerEngine) => Promise<void> }> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'ls-it-'));
