@@ -205,7 +205,9 @@ export class DockerEngine implements ContainerEngine {
         const event = line as { id?: string; time?: number; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
         const attributes = event.Actor?.Attributes ?? {};
         const exitCode = attributes.exitCode !== undefined ? Number(attributes.exitCode) : undefined;
-        yield { containerId: event.Actor?.ID ?? event.id ?? '', action: event.Action ?? '', labels: attributes, exitCode, time: event.time };
+        // Podman's compat API says "remove" where Docker says "destroy".
+        const action = event.Action === 'remove' ? 'destroy' : event.Action ?? '';
+        yield { containerId: event.Actor?.ID ?? event.id ?? '', action, labels: attributes, exitCode, time: event.time };
       }
     } catch (error) {
       if (signal.aborted) return;
@@ -238,7 +240,8 @@ export class DockerEngine implements ContainerEngine {
 
   async listImageTags(reference: string): Promise<string[]> {
     const images = await this.call((abortSignal) => this.docker.listImages({ filters: { reference: [reference] }, abortSignal } as object));
-    return images.flatMap((image) => image.RepoTags ?? []);
+    // Podman names images in full (docker.io/local-serverless/x:dev); Docker in the familiar form we tag with.
+    return images.flatMap((image) => image.RepoTags ?? []).map((tag) => tag.replace(/^docker\.io\/(library\/)?/, ''));
   }
 
   async removeImage(tag: string): Promise<void> {

@@ -121,7 +121,7 @@ describe('the inner loop against the real Docker engine', () => {
     const dockerfile = path.join(runner.spec.folder, 'Dockerfile');
     const good = await fs.readFile(dockerfile, 'utf8');
     await fs.writeFile(dockerfile, good.replace('COPY . .', 'RUN exit 9\nCOPY . .'));
-    await sink('loop-node').waitFor(/✖ Dockerfile changed → rebuild failed: .*(non-zero code|exit code): 9.*the last good container keeps serving/, 30_000);
+    await sink('loop-node').waitFor(/✖ Dockerfile changed → rebuild failed: .*(non-zero code|exit code|exit status):? 9.*the last good container keeps serving/, 30_000);
     assert.equal(runner.state.kind, 'running');
     assert.match(await untilReply(url, () => true), /Rebuilt, loop!/);
     await fs.writeFile(dockerfile, good);
