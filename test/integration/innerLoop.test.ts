@@ -7,7 +7,7 @@ import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
-import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
+import { ON_PODMAN, readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
 /** Invokes until the reply satisfies `accept` (bounded: at most `timeoutMs`, one request per 20 ms). */
 async function untilReply(url: string, accept: (body: string) => boolean, timeoutMs = 15_000): Promise<string> {
@@ -127,7 +127,7 @@ describe('the inner loop against the real Docker engine', () => {
     await fs.writeFile(dockerfile, good);
   });
 
-  test('a newer change cancels a rebuild still building: the build request is aborted, and the newer code serves', async () => {
+  test('a newer change cancels a rebuild still building: the build request is aborted, and the newer code serves', async (t) => {
     const runner = registry.get('loop-node')!;
     const url = runner.url!;
     const dockerfile = path.join(runner.spec.folder, 'Dockerfile');
@@ -146,7 +146,10 @@ describe('the inner loop against the real Docker engine', () => {
     assert.doesNotMatch(out.text.slice(mark), /✖/, 'a cancelled build is not reported as a failure');
     // The engine stops the aborted build: its `sleep` does not run on to the end.
     const sleeping = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((l) => l.startsWith('sleep 61.25'));
-    await until('the build step to stop', () => !sleeping(), 10_000).catch(() => undefined);
-    assert.equal(sleeping(), false, 'the aborted build step is no longer running');
+    const podmanRunsOn = 'Podman 4.3 does not stop a build whose request was aborted: its step runs on to the end (seen here)';
+    await t.test('the engine stops the aborted build step', { skip: ON_PODMAN ? podmanRunsOn : false }, async () => {
+      await until('the build step to stop', () => !sleeping(), 10_000).catch(() => undefined);
+      assert.equal(sleeping(), false, 'the aborted build step is no longer running');
+    });
   });
 });
