@@ -4,6 +4,10 @@
 #   scripts/setup-docker.sh down      stop the dockerd this script started (removes its containers first)
 # Engine: DOCKER_HOST or the default socket. If none answers on a root Debian machine with apt,
 # installs Debian's docker.io and starts dockerd detached with a pidfile (no systemd needed).
+# A dockerd this script starts also listens on tcp://127.0.0.1:2376 with --tlsverify, with a CA,
+# server and client certificates made by openssl in $LS_CACHE/tls (made once, then reused); the
+# client's are in $LS_CACHE/tls/client (ca.pem, cert.pem, key.pem: a DOCKER_CERT_PATH), for the
+# TLS integration test. A dockerd started otherwise is used as it is (never a second one).
 # Base images: used when present or pullable; otherwise local stand-ins are built from the host's
 # own Node.js 20 and Python 3.11 (said so in the output).
 set -euo pipefail
@@ -11,6 +15,8 @@ set -euo pipefail
 SOCK=/var/run/docker.sock
 PIDF=/var/run/local-serverless-dockerd.pid
 DLOG=$LS_CACHE/dockerd.log
+TLS_DIR=$LS_CACHE/tls
+TLS_ADDR=127.0.0.1:2376
 # Debian's 20.10 client does BuildKit; a newer /usr/local/bin/docker without buildx refuses DOCKER_BUILDKIT=1.
 DOCKER_BIN=$(command -v /usr/bin/docker || command -v docker || echo docker)
 docker_cli() { "$DOCKER_BIN" "$@"; }
@@ -23,10 +29,43 @@ engine_up() {
     log "no Docker engine answers on $SOCK: start Docker (or Podman's socket and set DOCKER_HOST) and run again"; return 1
   fi
   command -v dockerd >/dev/null || apt_ensure docker.io
-  log "starting dockerd (log: $DLOG)"
-  setsid dockerd -H "unix://$SOCK" --pidfile "$PIDF" >>"$DLOG" 2>&1 </dev/null &
+  tls_certs
+  log "starting dockerd, also on tcp://$TLS_ADDR with --tlsverify (log: $DLOG)"
+  setsid dockerd -H "unix://$SOCK" -H "tcp://$TLS_ADDR" --tlsverify --tlscacert "$TLS_DIR/ca.pem" \
+    --tlscert "$TLS_DIR/server-cert.pem" --tlskey "$TLS_DIR/server-key.pem" --pidfile "$PIDF" >>"$DLOG" 2>&1 </dev/null &
   for _ in $(seq 1 300); do engine_answers && { log "dockerd up (pid $(cat "$PIDF"))"; return 0; }; sleep 0.1; done
   log "dockerd did not come up; last lines of $DLOG:"; tail -n 30 "$DLOG" >&2; return 1
+}
+
+# A CA, a server certificate for IP 127.0.0.1 and a client certificate, made once (kept 10 years).
+tls_certs() {
+  [ -s "$TLS_DIR/client/key.pem" ] && [ -s "$TLS_DIR/server-key.pem" ] && return 0
+  command -v openssl >/dev/null || apt_ensure openssl
+  local t d; t=$(now); d=$(mktemp -d)
+  (
+    cd "$d"; umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=local-serverless test CA' -keyout ca-key.pem -out ca.pem 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj '/CN=127.0.0.1' -keyout server-key.pem -out server.csr 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -days 3650 -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -extfile server.ext -out server-cert.pem 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj '/CN=local-serverless test client' -keyout key.pem -out client.csr 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -days 3650 -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -extfile client.ext -out cert.pem 2>/dev/null
+    mkdir client; cp ca.pem client/; mv cert.pem key.pem client/
+    rm -f ./*.csr ./*.ext ./*.srl
+  )
+  rm -rf "$TLS_DIR"; mv "$d" "$TLS_DIR"; chmod 755 "$TLS_DIR"
+  log "made TLS certificates for tcp://$TLS_ADDR in $TLS_DIR ($(elapsed "$t"))"
+}
+
+# Says whether the engine that answers has the TLS listener, and how to get it when it has not.
+tls_report() {
+  if [ -s "$TLS_DIR/client/key.pem" ] && timeout 5 "$DOCKER_BIN" -H "tcp://$TLS_ADDR" --tlsverify --tlscacert "$TLS_DIR/client/ca.pem" \
+      --tlscert "$TLS_DIR/client/cert.pem" --tlskey "$TLS_DIR/client/key.pem" version >/dev/null 2>&1; then
+    log "TLS listener answers on tcp://$TLS_ADDR (client certificates: DOCKER_CERT_PATH=$TLS_DIR/client)"
+  else
+    log "no TLS listener on tcp://$TLS_ADDR: this dockerd was not started by this script with it; the TLS test will be skipped (to add it: scripts/setup-docker.sh down, then scripts/setup-docker.sh)"
+  fi
 }
 
 engine_down() {
@@ -99,6 +138,7 @@ case "${1:-up}" in
   up) t0=$(now); engine_up
       ensure_image node:20-bookworm-slim standin_node
       ensure_image python:3.11-slim standin_python
+      [ -n "${DOCKER_HOST:-}" ] || tls_report
       log "Docker ready in $(elapsed "$t0")" ;;
   down) engine_down ;;
   *) echo "usage: $0 [up|down]" >&2; exit 2 ;;

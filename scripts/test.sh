@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The one test command (`npm test`): unit, integration against the real Docker engine, the
-# extension-host suite in a real VS Code, and end-to-end clicks in code-server + Chromium.
-# Brings up what is missing first (dockerd, base images, code-server, Chromium); a second run
+# The one test command (`npm test`): unit, integration against the real Docker engine and again
+# against Podman's Docker-compatible socket, the extension-host suite in a real VS Code, and
+# end-to-end clicks in code-server + Chromium.
+# Brings up what is missing first (dockerd, base images, Podman, code-server, Chromium); a second run
 # reuses all of it. Ends with one line: "N passed, N failed, N skipped" (a skipped test is never hidden).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -44,6 +45,8 @@ stage() { # stage <name> <kind> <command...>
 
 t0=$(now)
 t=$(now); bash scripts/setup-docker.sh; summary+=("$(printf '%-12s %s' setup-docker "$(elapsed "$t")")")
+# Podman is a second engine for the integration tier only; when it cannot be set up, that stage fails, the rest runs.
+t=$(now); podman_env=$(bash scripts/setup-podman.sh) && eval "$podman_env" || { log "setting up Podman failed (see above)"; PODMAN_DOCKER_HOST=; }; summary+=("$(printf '%-12s %s' setup-podman "$(elapsed "$t")")")
 t=$(now); vscode_env=$(bash scripts/setup-vscode.sh) || { log "setting up code-server and Chromium failed (see above)"; exit 1; }; eval "$vscode_env"; export CODE_SERVER NODE24_BIN; summary+=("$(printf '%-12s %s' setup-vscode "$(elapsed "$t")")")
 t=$(now)
 npm run --silent build
@@ -57,6 +60,11 @@ export LOCAL_SERVERLESS_VSIX=$ART/local-serverless.vsix
 stage lint check npx eslint --max-warnings 0 .
 stage unit node node --test --test-reporter=spec out/test/unit/
 stage integration node node --test --test-reporter=spec --test-concurrency=1 out/test/integration/*.test.js
+if [ -n "${PODMAN_DOCKER_HOST:-}" ]; then
+  stage integration-podman node env DOCKER_HOST="$PODMAN_DOCKER_HOST" node --test --test-reporter=spec --test-concurrency=1 out/test/integration/*.test.js
+else
+  status=1; failed=$((failed + 1)); summary+=("$(printf '%-12s %s' integration-podman 'not run: Podman could not be set up (1 failed)')")
+fi
 stage exthost mocha node out/test/harness/runExtHostTests.js
 stage e2e node node --test --test-reporter=spec --test-concurrency=1 out/test/e2e/*.test.js
 

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { LABEL_OWNER } from './core/names';
 import { DockerEngine } from './engine/dockerEngine';
+import { defaultEndpointInputs, endpointForHost } from './engine/endpoint';
 import { isSameProcess, reapWhenGone, type ReaperOptions } from './services/orphanReaper';
 
 function claim(lockFile: string, ownerId: string): void {
@@ -26,7 +27,7 @@ function holder(lockFile: string): number | undefined {
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '') as ReaperOptions;
-  const engine = new DockerEngine({ host: options.engineHost, source: 'the extension' });
+  const engine = new DockerEngine(endpointForHost(options.engineHost, defaultEndpointInputs(undefined)));
   claim(options.lockFile, options.ownerId);
   try {
     await reapWhenGone({

@@ -44,7 +44,9 @@ export class BuildOutput {
 
   accept(message: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string }; id?: string; aux?: unknown }): void {
     if (message.error || message.errorDetail) {
-      const reason = (message.errorDetail?.message ?? message.error ?? 'unknown error').trim();
+      // Podman's classic builder (Buildah) puts the step in the reason: `building at STEP "RUN x": …`.
+      let reason = (message.errorDetail?.message ?? message.error ?? 'unknown error').trim();
+      if (this.step && reason.startsWith(`building at STEP "${this.step}": `)) reason = reason.slice(`building at STEP "${this.step}": `.length);
       this.onOutput(`ERROR: ${reason}\n`);
       const step = this.failedVertex ? this.names.get(this.failedVertex) : this.step;
       const output = this.failedVertex ? this.outputs.get(this.failedVertex) ?? '' : this.stepOutput;
@@ -54,7 +56,8 @@ export class BuildOutput {
     if (message.id === 'moby.image.id') return;
     const text = message.stream ?? (message.status ? `${message.status}\n` : '');
     if (!text) return;
-    const stepMatch = /^Step \d+\/\d+ : (.*)$/m.exec(text);
+    // Docker's classic builder writes "Step 2/5 : RUN x"; Podman's (Buildah) "STEP 2/5: RUN x".
+    const stepMatch = /^(?:Step \d+\/\d+ :|STEP \d+\/\d+:) (.*)$/m.exec(text);
     if (stepMatch) {
       this.step = stepMatch[1].trim();
       this.stepOutput = '';

@@ -5,7 +5,7 @@ import { filesReachedThroughLinks } from '../core/insideFolder';
 import type { BuildRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
 import { EngineUnavailableError, InvalidEngineAddressError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
-import { modemOptions, type EngineEndpoint } from './endpoint';
+import { modemOptions, remoteEngine, type EngineEndpoint, type RemoteEngine } from './endpoint';
 
 /**
  * dockerode pulls in ssh2, gRPC and protobufjs (~0.2 s to load): load it when the engine is first
@@ -31,6 +31,8 @@ export class DockerEngine implements ContainerEngine {
   endpoint!: string;
   /** The endpoint itself (unix:///var/run/docker.sock, tcp://…), for the clean-up helper. */
   host!: string;
+  /** Set when the engine is on another machine, where it publishes ports on its own 127.0.0.1. */
+  remote: RemoteEngine | undefined;
   /**
    * BuildKit rebuilds a code-only change several times faster than the classic builder (~0.15 s
    * against ~0.6 s here); classic is the fallback, or the choice with LOCAL_SERVERLESS_BUILDER=classic.
@@ -44,13 +46,15 @@ export class DockerEngine implements ContainerEngine {
 
   /** Points the adapter at another endpoint (the user changed `localServerless.dockerHost`). */
   connectTo(endpoint: EngineEndpoint): void {
-    this.endpoint = `${endpoint.host} (${endpoint.source})`;
+    const tls = endpoint.tls ? `, TLS${endpoint.tls.verify ? '' : ' without checking its certificate'} with certificates from ${endpoint.tls.from}` : '';
+    this.endpoint = `${endpoint.host} (${endpoint.source}${tls})`;
     this.host = endpoint.host;
+    this.remote = remoteEngine(endpoint.host);
     this.client = undefined;
     this.invalidAddress = undefined;
     try {
       if (endpoint.problem) throw new Error(endpoint.problem);
-      this.modem = modemOptions(endpoint.host);
+      this.modem = modemOptions(endpoint.host, endpoint.tls);
     } catch (error) {
       // A bad address must not stop activation: every request fails with a message naming it instead.
       this.modem = {};
@@ -209,7 +213,9 @@ export class DockerEngine implements ContainerEngine {
         const event = line as { id?: string; time?: number; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
         const attributes = event.Actor?.Attributes ?? {};
         const exitCode = attributes.exitCode !== undefined ? Number(attributes.exitCode) : undefined;
-        yield { containerId: event.Actor?.ID ?? event.id ?? '', action: event.Action ?? '', labels: attributes, exitCode, time: event.time };
+        // Podman's compat API says "remove" where Docker says "destroy".
+        const action = event.Action === 'remove' ? 'destroy' : event.Action ?? '';
+        yield { containerId: event.Actor?.ID ?? event.id ?? '', action, labels: attributes, exitCode, time: event.time };
       }
     } catch (error) {
       if (signal.aborted) return;
@@ -256,7 +262,8 @@ export class DockerEngine implements ContainerEngine {
 
   async listImageTags(reference: string): Promise<string[]> {
     const images = await this.call((abortSignal) => this.docker.listImages({ filters: { reference: [reference] }, abortSignal } as object));
-    return images.flatMap((image) => image.RepoTags ?? []);
+    // Podman names images in full (docker.io/local-serverless/x:dev); Docker in the familiar form we tag with.
+    return images.flatMap((image) => image.RepoTags ?? []).map((tag) => tag.replace(/^docker\.io\/(library\/)?/, ''));
   }
 
   async removeImage(tag: string): Promise<void> {
@@ -279,17 +286,35 @@ export class DockerEngine implements ContainerEngine {
   }
 
   private mapError(error: unknown): Error {
-    const e = error as Error & { code?: string; statusCode?: number; json?: { message?: string } };
+    const e = error as Error & { code?: string; statusCode?: number; json?: { message?: string } | string };
+    const tlsProblem = tlsRefusal(e);
+    if (tlsProblem) return new EngineUnavailableError(this.endpoint, tlsProblem, `The Docker engine at ${this.endpoint} refused the connection: ${tlsProblem}. Then Retry.`);
     if (e.code && ['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND'].includes(e.code)) {
       const cause = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied: is your user in the docker group?' : e.code;
       return new EngineUnavailableError(this.endpoint, cause);
     }
-    if (e.statusCode && e.json?.message) return Object.assign(new Error(e.json.message), { statusCode: e.statusCode });
+    if (e.statusCode && typeof e.json === 'object' && e.json?.message) return Object.assign(new Error(e.json.message), { statusCode: e.statusCode });
     return e instanceof Error ? e : new Error(String(error));
   }
 }
 
 class BuildRequestRefused extends Error {}
+
+/** What went wrong in TLS between us and the engine, in words that say what to do; undefined for other errors. */
+export function tlsRefusal(error: { code?: string; statusCode?: number; message?: string; json?: unknown }): string | undefined {
+  const code = error.code ?? '';
+  if (/^ERR_SSL_.*(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN)/.test(code)) {
+    return 'it requires a client certificate it trusts: set DOCKER_CERT_PATH to the folder holding cert.pem and key.pem signed by the engine\'s CA (and ca.pem), with DOCKER_TLS_VERIFY=1';
+  }
+  if (['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'].includes(code)) {
+    return `its TLS certificate was not accepted (${code}): set DOCKER_CERT_PATH to the folder whose ca.pem is the CA that signed the engine's certificate`;
+  }
+  // Go's TLS listener answers a plain HTTP request with this 400 reply.
+  if (error.statusCode === 400 && /HTTP request to an HTTPS server/i.test(`${typeof error.json === 'string' ? error.json : ''} ${error.message ?? ''}`)) {
+    return 'it speaks TLS on this port: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem';
+  }
+  return undefined;
+}
 
 function ignoreGone(error: unknown): void {
   const status = (error as { statusCode?: number }).statusCode;

@@ -1,9 +1,12 @@
 import type { BuildRequest, RunRequest } from '../core/plan';
+import type { RemoteEngine } from './endpoint';
 
 /** The one interface to a container engine; `dockerEngine.ts` is its only adapter. */
 export interface ContainerEngine {
   /** Where the engine is expected, for messages: "unix:///var/run/docker.sock (default socket)". */
   readonly endpoint: string;
+  /** Set when the engine is on another machine: ports are published on 127.0.0.1 of that machine, not this one. */
+  readonly remote?: RemoteEngine;
   /** Resolves when the engine answers within a short timeout; throws EngineUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Builds an image, streaming output. Throws BuildFailedError on a failed step, CancelledError on abort. */

@@ -8,6 +8,7 @@ import type { FunctionSpec } from '../core/functionSpec';
 import { describeRun, planBuild, planRun } from '../core/plan';
 import { planUpdate, type FileChange } from '../core/updatePlan';
 import { findFreePort, isPortFree, waitForPort } from '../core/ports';
+import { remotePublishNotice } from '../engine/endpoint';
 import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent } from '../engine/engine';
 
 /** Where a function's build output and container logs go: a vscode.OutputChannel fits this shape. */
@@ -30,6 +31,11 @@ export const RELOAD_LABEL = 'local-serverless.reload';
 
 /** How long a new container may take to listen on its port before we call the start failed. */
 const READY_TIMEOUT_MS = 30_000;
+/**
+ * With the engine on another machine the port is published there; only a tunnel makes it answer
+ * here, and a tunnel to a listening server answers at once, so waiting longer tells nothing more.
+ */
+const REMOTE_READY_TIMEOUT_MS = 5_000;
 
 /**
  * Owns one function's container: builds, replaces, adopts, stops it, and keeps its logs flowing
@@ -179,7 +185,7 @@ export class FunctionRunner implements Disposable {
       await this.engine.restart(id);
       // The attach stream ended with the old process: follow the new one's output from the restart on.
       await this.attachLogs(id, restartedAt);
-      await waitForPort(this.hostPort, READY_TIMEOUT_MS, signal);
+      await this.waitUntilServing(this.hostPort, signal);
     } finally {
       this.restarting.delete(id);
     }
@@ -265,7 +271,7 @@ export class FunctionRunner implements Disposable {
     try {
       await this.attachLogs(id);
       await this.engine.start(id);
-      await waitForPort(hostPort, READY_TIMEOUT_MS, signal, async () => (await this.engine.inspect(id))?.running ?? false);
+      await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
       this.workingDir = (await this.engine.inspect(id))?.workingDir ?? '/';
     } catch (error) {
       const info = await this.engine.inspect(id);
@@ -283,6 +289,23 @@ export class FunctionRunner implements Disposable {
     const url = urlFor(hostPort);
     this.setState({ kind: 'running', url, containerId: id, hostPort });
     return url;
+  }
+
+  /**
+   * Waits for the container's server on 127.0.0.1:hostPort. With a remote engine that address is
+   * the other machine's: say so before waiting, wait briefly (a tunnel may exist), then say how to reach it.
+   */
+  private async waitUntilServing(hostPort: number, signal: AbortSignal, isAlive?: () => Promise<boolean>): Promise<void> {
+    const remote = this.engine.remote;
+    if (!remote) return waitForPort(hostPort, READY_TIMEOUT_MS, signal, isAlive);
+    const notice = remotePublishNotice(remote, hostPort);
+    this.output().appendLine(`[run] ${notice}`);
+    try {
+      await waitForPort(hostPort, REMOTE_READY_TIMEOUT_MS, signal, isAlive);
+    } catch (error) {
+      if (isCancellation(error) || signal.aborted || (isAlive && !(await isAlive()))) throw error;
+      throw new UserFacingError(`${this.spec.name} started on ${remote.hostname}, but nothing answers on 127.0.0.1:${hostPort} of this machine. ${notice}`);
+    }
   }
 
   private async chooseHostPort(): Promise<number> {

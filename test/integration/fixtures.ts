@@ -16,6 +16,12 @@ export function realEngine(): DockerEngine {
   return new DockerEngine(resolveEndpoint(defaultEndpointInputs(undefined)));
 }
 
+/**
+ * The tier runs against Podman's Docker-compatible socket too (scripts/test.sh, integration-podman):
+ * tests about dockerd itself skip there, saying so.
+ */
+export const ON_PODMAN = /podman/i.test(resolveEndpoint(defaultEndpointInputs(undefined)).host);
+
 export interface TempWorkspace {
   root: string;
   /** The owner id of one VS Code instance on this folder. */

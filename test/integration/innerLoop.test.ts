@@ -8,7 +8,7 @@ import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { poll } from '../support/poll';
-import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
+import { ON_PODMAN, readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
 /** Invokes until the reply satisfies `accept` (bounded: at most `timeoutMs`, one request per 20 ms). */
 async function untilReply(url: string, accept: (body: string) => boolean, timeoutMs = 15_000): Promise<string> {
@@ -120,13 +120,13 @@ describe('the inner loop against the real Docker engine', () => {
     const dockerfile = path.join(runner.spec.folder, 'Dockerfile');
     const good = await fs.readFile(dockerfile, 'utf8');
     await fs.writeFile(dockerfile, good.replace('COPY . .', 'RUN exit 9\nCOPY . .'));
-    await sink('loop-node').waitFor(/✖ Dockerfile changed → rebuild failed: .*(non-zero code|exit code): 9.*the last good container keeps serving/, 30_000);
+    await sink('loop-node').waitFor(/✖ Dockerfile changed → rebuild failed: .*(non-zero code|exit code|exit status):? 9.*the last good container keeps serving/, 30_000);
     assert.equal(runner.state.kind, 'running');
     assert.match(await untilReply(url, () => true), /Rebuilt, loop!/);
     await fs.writeFile(dockerfile, good);
   });
 
-  test('a newer change cancels a rebuild still building: the build request is aborted, and the newer code serves', async () => {
+  test('a newer change cancels a rebuild still building: the build request is aborted, and the newer code serves', async (t) => {
     const runner = registry.get('loop-node')!;
     const url = runner.url!;
     const dockerfile = path.join(runner.spec.folder, 'Dockerfile');
@@ -145,7 +145,10 @@ describe('the inner loop against the real Docker engine', () => {
     assert.doesNotMatch(out.text.slice(mark), /✖/, 'a cancelled build is not reported as a failure');
     // The engine stops the aborted build: its `sleep` does not run on to the end.
     const sleeping = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((l) => l.startsWith('sleep 61.25'));
-    await until('the build step to stop', () => !sleeping(), 10_000).catch(() => undefined);
-    assert.equal(sleeping(), false, 'the aborted build step is no longer running');
+    const podmanRunsOn = 'Podman 4.3 does not stop a build whose request was aborted: its step runs on to the end (seen here)';
+    await t.test('the engine stops the aborted build step', { skip: ON_PODMAN ? podmanRunsOn : false }, async () => {
+      await until('the build step to stop', () => !sleeping(), 10_000).catch(() => undefined);
+      assert.equal(sleeping(), false, 'the aborted build step is no longer running');
+    });
   });
 });

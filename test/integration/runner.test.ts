@@ -79,7 +79,7 @@ describe('function runner against the real Docker engine', () => {
     let error: unknown;
     await assert.rejects(runner.buildAndRun().catch((e) => { error = e; throw e; }), (error: Error) => {
       assert.match(error.message, /Build failed at "(\[\d+\/\d+\] )?RUN echo "about to fail" && exit 3"/);
-      assert.match(error.message, /(returned a non-zero code|exit code): 3/);
+      assert.match(error.message, /(returned a non-zero code|exit code|exit status):? 3/);
       return true;
     });
     assert.equal(runner.state.kind, 'failed');
@@ -103,7 +103,7 @@ describe('function runner against the real Docker engine', () => {
 
     assert.equal(runner.state.kind, 'running');
     assert.equal(runner.url, url);
-    assert.match(runner.lastError ?? '', /(non-zero code|exit code): 7/);
+    assert.match(runner.lastError ?? '', /(non-zero code|exit code|exit status):? 7/);
     assert.deepEqual((await invoke(url, { name: 'two' })).json, { message: 'Hello, two!', from: 'steady' });
     assert.match(out.text, /previous container keeps serving/);
     await runner.stop();

@@ -126,6 +126,22 @@ describe('readBuildStream', () => {
     assert.match(output[output.length - 1], /^ERROR: The command/);
   });
 
+  it("names the failing step of Podman's builder (Buildah), as its compat API streams it", async () => {
+    const podman = [
+      { stream: 'STEP 1/3: FROM node:20-bookworm-slim\n' },
+      { stream: 'STEP 2/3: RUN echo "about to fail" && exit 9\n' },
+      { stream: 'about to fail\n' },
+      { error: 'building at STEP "RUN echo "about to fail" && exit 9": while running runtime: exit status 9', errorDetail: { message: 'building at STEP "RUN echo "about to fail" && exit 9": while running runtime: exit status 9' } },
+    ];
+    await assert.rejects(readBuildStream(buildStream(podman), () => {}), (error: unknown) => {
+      assert.ok(error instanceof BuildFailedError);
+      assert.equal(error.step, 'RUN echo "about to fail" && exit 9');
+      assert.equal(error.stepOutput, 'about to fail\n');
+      assert.equal(error.message, 'Build failed at "RUN echo "about to fail" && exit 9": while running runtime: exit status 9');
+      return true;
+    });
+  });
+
   it('finds the failure when JSON lines are split across chunks', async () => {
     await assert.rejects(readBuildStream(buildStream(failing, 5), () => {}), (error: unknown) => {
       assert.ok(error instanceof BuildFailedError);
