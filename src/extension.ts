@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ownerId, workspaceId } from './core/names';
+import { PayloadHistory } from './core/savedEvents';
 import { DockerEngine } from './engine/dockerEngine';
 import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
@@ -79,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
   }));
   ctx.own(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
   const results = ctx.own(new InvokeResultView());
+  const history = new PayloadHistory(context.workspaceState);
   const templatesRoot = path.join(context.extensionPath, 'templates');
   const codeLenses = ctx.own(new HandlerCodeLensProvider(functions));
   ctx.own(vscode.languages.registerCodeLensProvider(['javascript', 'typescript', 'python'].map((language) => ({ scheme: 'file', language })), codeLenses));
@@ -97,8 +99,8 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
   ctx.registerCommand('newFunction', newFunction(templatesRoot, discovery), trusted);
   ctx.registerCommand('addDockerfile', addDockerfile(templatesRoot, discovery), trusted);
   ctx.registerCommand('buildAndRun', buildAndRun(functions, channels), trusted);
-  ctx.registerCommand('invoke', invoke(functions, channels, results, context.workspaceState), trusted);
-  ctx.registerCommand('saveEvent', saveEvent(functions, context.workspaceState), trusted);
+  ctx.registerCommand('invoke', invoke(functions, channels, results, history), trusted);
+  ctx.registerCommand('saveEvent', saveEvent(functions, history), trusted);
   ctx.registerCommand('stop', stop(functions));
   ctx.registerCommand('showLogs', showLogs(functions, channels));
   ctx.registerCommand('copyUrl', copyUrl(functions));

@@ -53,6 +53,12 @@ export class InvokeError extends Error {
  * sent is the payload without its whitespace, every value as the user wrote it (a re-serialized
  * 12345678901234567890 would become 12345678901234567000).
  */
+/** For an input box's `validateInput`: why `text` cannot be sent as a payload, or undefined. */
+export function payloadProblem(text: string): string | undefined {
+  const parsed = parsePayload(text);
+  return parsed.ok ? undefined : parsed.message;
+}
+
 export function parsePayload(text: string): { ok: true; body: string } | { ok: false; message: string } {
   if (!text.trim()) return { ok: true, body: '' };
   try {

@@ -1,7 +1,9 @@
+import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserFacingError } from './errors';
-import { realPathInside } from './insideFolder';
+import { assertWritableInside, realPathInside } from './insideFolder';
+import { layoutJson } from './invoke';
 
 /**
  * Saved payloads: `events/*.json` in the function's folder. A repository may commit an event file,
@@ -27,4 +29,52 @@ export async function readSavedEvent(folder: string, file: string): Promise<stri
     throw new UserFacingError(`${shown} leads out of the function folder ${folder} through a symbolic link, so it is not read: saved events are read only from inside the folder. Replace the link with a regular file (or a link to one inside the folder) and invoke again.`);
   }
   return fs.readFile(real, 'utf8');
+}
+
+const EVENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Why `name` cannot name a saved event (it becomes `events/<name>.json`), or undefined when it can. */
+export function eventNameProblem(name: string): string | undefined {
+  return EVENT_NAME.test(name.trim()) ? undefined : 'Use letters, digits, ".", "_" and "-" (a file name without .json).';
+}
+
+/** Where `events/<name>.json` of the function in `folder` is. */
+export function savedEventPath(folder: string, name: string): string {
+  return path.join(folder, 'events', `${name.trim()}.json`);
+}
+
+export async function savedEventExists(file: string): Promise<boolean> {
+  return fs.lstat(file).then(() => true, () => false);
+}
+
+/**
+ * Writes a payload as a saved event, laid out for reading without changing a value (a big integer
+ * stays as typed). Never through a link: the path is checked first, and the write itself refuses
+ * to follow a link put in place since (O_NOFOLLOW).
+ */
+export async function writeSavedEvent(folder: string, file: string, payloadBody: string): Promise<void> {
+  await assertWritableInside(folder, file);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fsConstants;
+  await fs.writeFile(file, payloadBody ? `${layoutJson(payloadBody, 'indented')}\n` : '{}\n', { flag: O_WRONLY | O_CREAT | O_TRUNC | (O_NOFOLLOW ?? 0) });
+}
+
+/** Where the last payload of each function is kept (VS Code's workspace state fits this). */
+export interface KeyValueStore {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): PromiseLike<void>;
+}
+
+/** The last payload sent to each function, offered first the next time ("Last payload"). */
+export class PayloadHistory {
+  private static readonly PREFIX = 'localServerless.lastPayload.';
+  constructor(private readonly store: KeyValueStore) {}
+
+  last(functionName: string): string | undefined {
+    return this.store.get<string>(PayloadHistory.PREFIX + functionName);
+  }
+
+  remember(functionName: string, payloadText: string): PromiseLike<void> {
+    return this.store.update(PayloadHistory.PREFIX + functionName, payloadText);
+  }
 }

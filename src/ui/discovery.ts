@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { envFileLocation, resolveEnvFile } from '../core/envFile';
-import { MAX_CONFIG_BYTES, problemsToPublish, withRanges } from '../core/fnConfig';
-import { discoveryExcludeGlob, describeFunction, markDuplicateNames, type FunctionSpec } from '../core/functionSpec';
+import { problemsToPublish } from '../core/fnConfig';
+import { discoveryExcludeGlob, markDuplicateNames, type FunctionSpec } from '../core/functionSpec';
+import { readFunction } from '../core/readFunction';
 import type { FunctionRegistry } from '../services/functionRegistry';
 import { setContext, SETTINGS } from './ids';
 
@@ -66,20 +66,8 @@ export class FunctionDiscovery implements vscode.Disposable {
   }
 
   private async describe(dockerfile: vscode.Uri): Promise<FunctionSpec | undefined> {
-    const folder = path.dirname(dockerfile.fsPath);
     try {
-      const dockerfileText = await readText(dockerfile);
-      const config = vscode.Uri.file(path.join(folder, 'fn.json'));
-      // Refused unread when too big: reading and decoding it would already block the host.
-      const size = await vscode.workspace.fs.stat(config).then((s) => s.size, () => undefined);
-      const workspaceFolder = vscode.workspace.getWorkspaceFolder(dockerfile)?.uri.fsPath ?? folder;
-      if (size !== undefined && size > MAX_CONFIG_BYTES) return describeFunction({ folder, workspaceFolder, dockerfileText, oversizedConfigBytes: size });
-      const configText = size === undefined ? undefined : await readText(config).catch(() => undefined);
-      const spec = describeFunction({ folder, workspaceFolder, dockerfileText, configText });
-      if (!spec.envFile || configText === undefined) return spec;
-      // Checked here so the function shows as misconfigured, with the problem on the field, before anything runs.
-      const envFile = await resolveEnvFile(folder, spec.envFile, workspaceFolder);
-      return envFile.ok ? spec : { ...spec, problems: [...spec.problems, ...withRanges(configText, [{ message: envFile.message, ...envFileLocation(configText) }])] };
+      return await readFunction(dockerfile.fsPath, vscode.workspace.getWorkspaceFolder(dockerfile)?.uri.fsPath ?? path.dirname(dockerfile.fsPath));
     } catch (error) {
       this.log.warn(`cannot read ${dockerfile.fsPath}: ${String(error)}`);
       return undefined;
@@ -122,8 +110,4 @@ function jsonServerChecks(uri: vscode.Uri): boolean {
   return !!document && (document.languageId === 'json' || document.languageId === 'jsonc')
     && vscode.workspace.getConfiguration('json', document).get<boolean>('validate.enable', true)
     && vscode.extensions.getExtension('vscode.json-language-features') !== undefined;
-}
-
-async function readText(uri: vscode.Uri): Promise<string> {
-  return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
 }

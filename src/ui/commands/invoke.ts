@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, UserFacingError } from '../../core/errors';
-import { buildInvokeRequest, formatBytes, InvokeError, parsePayload, sendInvoke, summarizeInvoke } from '../../core/invoke';
-import { listSavedEvents, readSavedEvent } from '../../core/savedEvents';
+import { buildInvokeRequest, formatBytes, InvokeError, parsePayload, payloadProblem, sendInvoke, summarizeInvoke } from '../../core/invoke';
+import { listSavedEvents, readSavedEvent, type PayloadHistory } from '../../core/savedEvents';
 import type { FunctionRegistry } from '../../services/functionRegistry';
 import type { FunctionRunner } from '../../services/functionRunner';
 import { withProgressSafe } from '../notify';
@@ -13,8 +13,6 @@ import type { InvokeResultView } from '../resultView';
 import { buildAndRunWithProgress } from './functionCommands';
 import { resolveFunction } from './pickFunction';
 
-export const LAST_PAYLOAD_KEY = 'localServerless.lastPayload.';
-
 interface PayloadChoice extends vscode.QuickPickItem {
   load: () => Promise<string | undefined>;
 }
@@ -23,15 +21,15 @@ interface PayloadChoice extends vscode.QuickPickItem {
  * Invoke Function: pick a function, then a saved event, the last payload, or typed JSON; start the
  * function first if needed; show the reply beside the editor and a summary line in its channel.
  */
-export function invoke(registry: FunctionRegistry, channels: FunctionOutputChannels, results: InvokeResultView, state: vscode.Memento) {
+export function invoke(registry: FunctionRegistry, channels: FunctionOutputChannels, results: InvokeResultView, history: PayloadHistory) {
   return async (arg?: unknown, payloadArg?: string): Promise<number> => {
     const runner = await resolveFunction(registry, arg, 'Function to invoke');
     runner.assertConfigured(); // before asking for a payload it could not be sent with
-    const payloadText = arg instanceof EventNode ? await readSavedEvent(runner.spec.folder, arg.file) : payloadArg ?? (await pickPayload(runner, state));
+    const payloadText = arg instanceof EventNode ? await readSavedEvent(runner.spec.folder, arg.file) : payloadArg ?? (await pickPayload(runner, history));
     const payload = parsePayload(payloadText);
     if (!payload.ok) throw new UserFacingError(payload.message);
     requireTrust();
-    await state.update(LAST_PAYLOAD_KEY + runner.spec.name, payloadText);
+    await history.remember(runner.spec.name, payloadText);
 
     const url = runner.state.kind === 'running' ? runner.url! : await buildAndRunWithProgress(runner, channels, false, `${runner.spec.name} is not running: building and starting it before the invoke`);
     const request = buildInvokeRequest(url, runner.spec.invoke, payload.body, runner.spec.timeoutSeconds);
@@ -55,13 +53,13 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
   };
 }
 
-async function pickPayload(runner: FunctionRunner, state: vscode.Memento): Promise<string> {
+async function pickPayload(runner: FunctionRunner, history: PayloadHistory): Promise<string> {
   const choices: PayloadChoice[] = (await listSavedEvents(runner.spec.folder)).map((file) => ({
     label: `$(json) ${path.basename(file, '.json')}`,
     description: `events/${path.basename(file)}`,
     load: () => readSavedEvent(runner.spec.folder, file),
   }));
-  const last = state.get<string>(LAST_PAYLOAD_KEY + runner.spec.name);
+  const last = history.last(runner.spec.name);
   if (last !== undefined) {
     choices.push({ label: '$(history) Last payload', description: oneLine(last), load: async () => last });
   }
@@ -78,10 +76,7 @@ function typePayload(initial: string | undefined): Thenable<string | undefined> 
     title: 'Payload (JSON)',
     value: initial ?? '{}',
     prompt: 'The request body, as JSON',
-    validateInput: (text) => {
-      const parsed = parsePayload(text);
-      return parsed.ok ? undefined : parsed.message;
-    },
+    validateInput: payloadProblem,
   });
 }
 

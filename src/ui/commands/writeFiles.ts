@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import * as vscode from 'vscode';
+import * as fs from 'node:fs/promises';
 import { CancelledError } from '../../core/errors';
 import { assertWritableInside } from '../../core/insideFolder';
 import { planWrites, type RenderedFile } from '../../core/scaffold';
@@ -29,7 +29,9 @@ export async function writeFilesAskingFirst(root: string, folder: string, genera
     if (answer === replace) toWrite = [...toWrite, ...conflicts];
   }
   for (const file of toWrite) {
-    await vscode.workspace.fs.writeFile(vscode.Uri.file(path.join(folder, file.relativePath)), new TextEncoder().encode(file.content));
+    const target = path.join(folder, file.relativePath);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.writeFile(target, file.content);
   }
   return toWrite;
 }
