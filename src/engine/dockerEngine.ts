@@ -4,7 +4,7 @@ import { CancelledError, errorMessage } from '../core/errors';
 import { filesReachedThroughLinks } from '../core/insideFolder';
 import type { BuildRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
-import { EngineUnavailableError, InvalidEngineAddressError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
+import { EngineUnavailableError, InvalidEngineAddressError, PortInUseError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
 import { modemOptions, remoteEngine, type EngineEndpoint, type RemoteEngine } from './endpoint';
 
 /**
@@ -154,7 +154,7 @@ export class DockerEngine implements ContainerEngine {
       const message = (error as Error).message;
       const port = /0\.0\.0\.0:(\d+)|127\.0\.0\.1:(\d+)/.exec(message);
       if (/port is already allocated|address already in use/.test(message)) {
-        throw new Error(`Port ${port ? port[1] ?? port[2] : ''} on 127.0.0.1 is already in use by another program: stop it, or change "hostPort" in fn.json.`, { cause: error });
+        throw new PortInUseError(port ? Number(port[1] ?? port[2]) : undefined, { cause: error });
       }
       throw error;
     }
@@ -288,7 +288,7 @@ export class DockerEngine implements ContainerEngine {
   private mapError(error: unknown): Error {
     const e = error as Error & { code?: string; statusCode?: number; json?: { message?: string } | string };
     const tlsProblem = tlsRefusal(e);
-    if (tlsProblem) return new EngineUnavailableError(this.endpoint, tlsProblem, `The Docker engine at ${this.endpoint} refused the connection: ${tlsProblem}. Then Retry.`);
+    if (tlsProblem) return new EngineUnavailableError(this.endpoint, tlsProblem, 'refused', `The Docker engine at ${this.endpoint} refused the connection: ${tlsProblem}.`);
     if (e.code && ['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND'].includes(e.code)) {
       const cause = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied: is your user in the docker group?' : e.code;
       return new EngineUnavailableError(this.endpoint, cause);

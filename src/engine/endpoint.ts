@@ -240,5 +240,5 @@ function thisMachine(): string[] {
 export function remotePublishNotice(remote: RemoteEngine, port: number): string {
   return `The Docker engine runs on ${remote.hostname}, so functions are published on 127.0.0.1 of ${remote.hostname} (this one on port ${port}), `
     + `which this machine cannot reach directly. To reach it at http://127.0.0.1:${port} from here, open a tunnel: `
-    + `ssh -N -L ${port}:127.0.0.1:${port} ${remote.sshTarget} (pin the port with "hostPort" in fn.json so it stays the same); or use a Docker engine on this machine.`;
+    + `ssh -N -L ${port}:127.0.0.1:${port} ${remote.sshTarget}; or use a Docker engine on this machine.`;
 }

@@ -63,9 +63,17 @@ export interface EngineEvent {
   time?: number;
 }
 
-/** The engine did not answer: says where we looked and what to do. */
+/**
+ * The engine did not answer, or refused us: says where we looked and what happened. What the user
+ * should do about it is the UI's to say (see ui/engineAdvice.ts), keyed by `reason`.
+ */
 export class EngineUnavailableError extends Error {
-  constructor(readonly endpoint: string, cause: string, message = `No Docker engine answered at ${endpoint} (${cause}). Start Docker (or Podman's socket), or set "localServerless.dockerHost", then Retry.`) {
+  constructor(
+    readonly endpoint: string,
+    readonly problem: string,
+    readonly reason: 'unreachable' | 'refused' | 'invalidAddress' = 'unreachable',
+    message = `No Docker engine answered at ${endpoint} (${problem}).`,
+  ) {
     super(message);
     this.name = 'EngineUnavailableError';
   }
@@ -74,8 +82,16 @@ export class EngineUnavailableError extends Error {
 /** The configured address is not one an engine can be reached at: nothing was dialled. */
 export class InvalidEngineAddressError extends EngineUnavailableError {
   constructor(endpoint: string, problem: string, readonly address: string, readonly source: string) {
-    super(endpoint, problem, `The Docker engine address from ${source} cannot be used: ${problem}; or clear it to use DOCKER_HOST or the default socket. Then Retry.`);
+    super(endpoint, problem, 'invalidAddress', `The Docker engine address from ${source} cannot be used: ${problem}.`);
     this.name = 'InvalidEngineAddressError';
+  }
+}
+
+/** The host port a container is to be published on is taken by another program. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number | undefined, options?: ErrorOptions) {
+    super(`Port ${port ?? '?'} on 127.0.0.1 is already in use by another program.`, options);
+    this.name = 'PortInUseError';
   }
 }
 

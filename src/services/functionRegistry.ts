@@ -9,7 +9,7 @@ export type EngineStatus =
   | { kind: 'unknown' }
   | { kind: 'available' }
   /** `invalidAddress`: the configured address itself is wrong (nothing was dialled), with where it is set. */
-  | { kind: 'unavailable'; message: string; invalidAddress?: { address: string; source: string } };
+  | { kind: 'unavailable'; message: string; reason: EngineUnavailableError['reason']; invalidAddress?: { address: string; source: string } };
 
 /**
  * The workspace's functions and their runners. Watches Docker's event stream (not a poll) so
@@ -99,7 +99,8 @@ export class FunctionRegistry implements Disposable {
       this.setStatus({ kind: 'available' });
     } catch (error) {
       const invalidAddress = error instanceof InvalidEngineAddressError ? { address: error.address, source: error.source } : undefined;
-      this.setStatus({ kind: 'unavailable', message: errorMessage(error), invalidAddress });
+      const reason = error instanceof EngineUnavailableError ? error.reason : 'unreachable';
+      this.setStatus({ kind: 'unavailable', message: errorMessage(error), reason, invalidAddress });
     }
     return this.status;
   }
@@ -142,7 +143,7 @@ export class FunctionRegistry implements Disposable {
       }
       if (controller.signal.aborted || this.disposed) return;
       // The stream ended by itself: the engine went away. Say so, and look for it again.
-      this.setStatus({ kind: 'unavailable', message: new EngineUnavailableError(this.engine.endpoint, 'the connection closed').message });
+      this.setStatus({ kind: 'unavailable', message: new EngineUnavailableError(this.engine.endpoint, 'the connection closed').message, reason: 'unreachable' });
       this.scheduleReconnect();
     })();
   }

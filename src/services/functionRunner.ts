@@ -9,7 +9,7 @@ import { describeRun, planBuild, planRun } from '../core/plan';
 import { planUpdate, type FileChange } from '../core/updatePlan';
 import { findFreePort, isPortFree, waitForPort } from '../core/ports';
 import { remotePublishNotice } from '../engine/endpoint';
-import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent } from '../engine/engine';
+import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent, PortInUseError } from '../engine/engine';
 
 /** Where a function's build output and container logs go: a vscode.OutputChannel fits this shape. */
 export interface OutputSink {
@@ -270,7 +270,10 @@ export class FunctionRunner implements Disposable {
     this.starting.add(id);
     try {
       await this.attachLogs(id);
-      await this.engine.start(id);
+      await this.engine.start(id).catch((error: unknown) => {
+        if (error instanceof PortInUseError) throw new UserFacingError(`${error.message} Stop what uses it, or change "hostPort" in fn.json.`);
+        throw error;
+      });
       await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
       this.workingDir = (await this.engine.inspect(id))?.workingDir ?? '/';
     } catch (error) {
@@ -298,7 +301,7 @@ export class FunctionRunner implements Disposable {
   private async waitUntilServing(hostPort: number, signal: AbortSignal, isAlive?: () => Promise<boolean>): Promise<void> {
     const remote = this.engine.remote;
     if (!remote) return waitForPort(hostPort, READY_TIMEOUT_MS, signal, isAlive);
-    const notice = remotePublishNotice(remote, hostPort);
+    const notice = `${remotePublishNotice(remote, hostPort)} Pin the port with "hostPort" in fn.json so the tunnel keeps working.`;
     this.output().appendLine(`[run] ${notice}`);
     try {
       await waitForPort(hostPort, REMOTE_READY_TIMEOUT_MS, signal, isAlive);

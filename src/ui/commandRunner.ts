@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage, isCancellation, UserFacingError } from '../core/errors';
 import { EngineUnavailableError } from '../engine/engine';
+import { withEngineAdvice } from './engineAdvice';
 import { showError } from './notify';
 
 const MANAGE_TRUST = 'Manage Workspace Trust';
@@ -40,7 +41,10 @@ export function registerCommand(
       if (error instanceof WorkspaceNotTrustedError) {
         log.info(`${id}: refused, the workspace is not trusted`);
         void showError(error.message, MANAGE_TRUST).then((answer) => answer === MANAGE_TRUST && vscode.commands.executeCommand('workbench.trust.manage'));
-      } else if (error instanceof UserFacingError || error instanceof EngineUnavailableError) {
+      } else if (error instanceof EngineUnavailableError) {
+        log.warn(`${id}: ${error.message}`);
+        void showError(withEngineAdvice(error));
+      } else if (error instanceof UserFacingError) {
         log.warn(`${id}: ${error.message}`);
         void showError(error.message);
       } else {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { listSavedEvents } from '../core/savedEvents';
 import type { FunctionRegistry } from '../services/functionRegistry';
 import type { FunctionRunner, FunctionState } from '../services/functionRunner';
+import { statusWithAdvice } from './engineAdvice';
 import { commandId, SETTINGS } from './ids';
 
 export type TreeNode = FunctionNode | EventNode | MessageNode;
@@ -55,9 +56,9 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
         top.push(new MessageNode('Workspace not trusted: nothing is built or run', 'A Dockerfile runs arbitrary commands. Trust the workspace to build and run functions.', 'shield', { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' }));
       } else if (status.kind === 'unavailable' && status.invalidAddress) {
         const { address, source } = status.invalidAddress;
-        top.push(new MessageNode(`Docker engine address "${address}" (${source}) is not valid: click to change it`, status.message, 'error', { command: 'workbench.action.openSettings', title: 'Open Settings', arguments: [SETTINGS.dockerHost] }));
+        top.push(new MessageNode(`Docker engine address "${address}" (${source}) is not valid: click to change it`, statusWithAdvice(status), 'error', { command: 'workbench.action.openSettings', title: 'Open Settings', arguments: [SETTINGS.dockerHost] }));
       } else if (status.kind === 'unavailable') {
-        top.push(new MessageNode('Docker engine not reachable: click to Retry', status.message, 'error', { command: commandId('retryConnection'), title: 'Retry' }));
+        top.push(new MessageNode('Docker engine not reachable: click to Retry', statusWithAdvice(status), 'error', { command: commandId('retryConnection'), title: 'Retry' }));
       }
       return [...top, ...this.registry.functions.map((r) => new FunctionNode(r))];
     }

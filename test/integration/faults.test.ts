@@ -52,7 +52,7 @@ describe('faults against the real Docker engine', () => {
       const noticed = await until('the unavailable status', () => registry.engineStatus.kind === 'unavailable', 5_000);
       const status = registry.engineStatus;
       assert.ok(status.kind === 'unavailable' && status.message.includes(proxy.socketPath), `message names the socket: ${JSON.stringify(status)}`);
-      assert.match(status.kind === 'unavailable' ? status.message : '', /Start Docker.*Retry/);
+      assert.equal(status.kind === 'unavailable' && status.reason, 'unreachable', 'the view adds its advice (Start Docker, Retry) for this reason');
       console.log(`    engine loss noticed after ${noticed} ms`);
       await proxy.open();
       const recovered = await until('the engine to be available again', () => registry.engineStatus.kind === 'available', 10_000);
