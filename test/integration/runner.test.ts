@@ -7,7 +7,7 @@ import { imageTag, LABEL_FUNCTION, LABEL_WORKSPACE } from '../../src/core/names'
 import { isPortFree } from '../../src/core/ports';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRunner } from '../../src/services/functionRunner';
-import { realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+import { realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
 type BuildFailureDetail = Error & { detail?: string };
 
@@ -107,5 +107,61 @@ describe('function runner against the real Docker engine', () => {
     assert.deepEqual((await invoke(url, { name: 'two' })).json, { message: 'Hello, two!', from: 'steady' });
     assert.match(out.text, /previous container keeps serving/);
     await runner.stop();
+  });
+
+  /** This function's containers, running or not, found by label as after a reload. */
+  const containersOf = (name: string) => engine.list({ [LABEL_WORKSPACE]: ws.wsId, [LABEL_FUNCTION]: name });
+
+  test('a rebuilt container that exits at start (the handler throws when loaded) leaves the previous one answering on the same URL', async () => {
+    const spec = await scaffold(ws.root, 'node', 'crashy');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out);
+    const url = await runner.buildAndRun();
+    const handler = path.join(spec.folder, 'handler.js');
+    const good = await fs.readFile(handler, 'utf8');
+    await fs.writeFile(handler, `throw new Error('broken at load');\n${good.replace('Hello, ', 'Broken, ')}`);
+
+    await assert.rejects(runner.buildAndRun(), (error: Error) => {
+      assert.match(error.message, /exited with code 1/);
+      assert.match(error.message, /previous container keeps serving/);
+      return true;
+    });
+    assert.deepEqual((await invoke(url, { name: 'still' })).json, { message: 'Hello, still!', from: 'crashy' });
+    assert.equal(runner.state.kind, 'running');
+    assert.equal(runner.url, url);
+    assert.match(runner.lastError ?? '', /exited with code 1/);
+    assert.match(out.text, /broken at load/, 'the new container\'s crash output reaches the channel');
+    assert.match(out.text, /previous container keeps serving at http:\/\/127\.0\.0\.1:\d+/);
+    const left = await containersOf('crashy');
+    assert.deepEqual(left.map((c) => [c.id, c.running]), [[runner.state.kind === 'running' && runner.state.containerId, true]], 'only the previous container is left, and it runs');
+
+    // Fixed: the new code serves, and the previous container goes.
+    await fs.writeFile(handler, good.replace('Hello, ', 'Fixed, '));
+    assert.equal(await runner.buildAndRun(), url);
+    assert.deepEqual((await invoke(url, { name: 'now' })).json, { message: 'Fixed, now!', from: 'crashy' });
+    assert.equal(runner.lastError, undefined);
+    await until('the previous container to be removed', async () => (await containersOf('crashy')).length === 1, 10_000);
+    await runner.stop();
+    assert.deepEqual(await containersOf('crashy'), []);
+  });
+
+  test('a rebuilt container that never listens is given up after the ready timeout, and the previous one serves again', async () => {
+    const spec = await scaffold(ws.root, 'python', 'silent');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out, { readyTimeoutMs: 3_000 });
+    const url = await runner.buildAndRun();
+    const dockerfile = path.join(spec.folder, 'Dockerfile');
+    const good = await fs.readFile(dockerfile, 'utf8');
+    await fs.writeFile(dockerfile, good.replace(/^CMD .*$/m, 'CMD ["sleep", "600"]'));
+
+    await assert.rejects(runner.buildAndRun(), /did not answer on port 8080 within 3 s.*previous container keeps serving/s);
+    assert.deepEqual((await invoke(url, { name: 'again' })).json, { message: 'Hello, again!', from: 'silent' });
+    assert.equal(runner.state.kind, 'running');
+    assert.equal(runner.url, url);
+    assert.match(runner.lastError ?? '', /did not answer/);
+    const left = await containersOf('silent');
+    assert.deepEqual(left.map((c) => [c.id, c.running]), [[runner.state.kind === 'running' && runner.state.containerId, true]], 'the silent container is removed; the previous one runs');
+    await runner.stop();
+    assert.deepEqual(await containersOf('silent'), []);
   });
 });
