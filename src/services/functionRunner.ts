@@ -67,6 +67,13 @@ export class FunctionRunner implements Disposable {
   private onTrial: string | undefined;
   /** Removals of replaced containers still under way. */
   private readonly retiring = new Set<Promise<unknown>>();
+  /**
+   * The previous container, stopped, when a newer rebuild cancelled an update while its new
+   * container started: the newer one replaces it as it stands, rather than starting it again first.
+   */
+  private parked: PreviousContainer | undefined;
+  /** Signals of updates cancelled by a newer rebuild (not by Stop or the caller). */
+  private readonly superseded = new WeakSet<AbortSignal>();
   /** Where the function folder lives in the container (its WORKDIR), for syncs. */
   private workingDir = '/';
   /** Signal that reloads the process in place, from the image label `local-serverless.reload`. */
@@ -119,7 +126,10 @@ export class FunctionRunner implements Disposable {
    */
   private exclusive<T>(cancelPrevious: boolean, signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const previous = this.inflight;
-    if (cancelPrevious) previous?.controller.abort();
+    if (cancelPrevious && previous) {
+      this.superseded.add(previous.controller.signal);
+      previous.controller.abort();
+    }
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -173,6 +183,7 @@ export class FunctionRunner implements Disposable {
     if (!id || this.currentState.kind !== 'running' || !this.hostPort) throw new Error('the function is not running');
     await this.engine.copyInto(id, this.spec.folder, files, this.workingDir);
     if (signal.aborted) throw new CancelledError();
+    if (this.parked) throw new CancelledError(); // a rebuild is next, and its image holds these files
     if (this.reloadSignal) {
       await this.engine.signal(id, this.reloadSignal);
       return `${files.length} file(s) copied, reloaded by ${this.reloadSignal}`;
@@ -215,27 +226,28 @@ export class FunctionRunner implements Disposable {
       this.setState(this.currentState); // refresh listeners: lastError cleared
       return url;
     } catch (error) {
-      if (isCancellation(error)) {
-        out.appendLine('[build] cancelled (stopped, or replaced by a newer change)');
-        this.reloadSignal = previousReloadSignal;
-        this.restoreStateAfterFailure(hadContainer);
+      const cancelled = isCancellation(error);
+      if (cancelled) out.appendLine('[build] cancelled (stopped, or replaced by a newer change)');
+      else if (error instanceof BuildFailedError) out.appendLine(`✖ ${errorMessage(error)}`);
+      else out.appendLine(`✖ ${this.spec.name} did not start: ${errorMessage(error)}`);
+      // A failed start has set the state itself: the previous container serving again, or the
+      // new one shown as exited with its code (a one-shot job, a crash at start), or failed.
+      let stateSet = error instanceof StartFailedError;
+      if (!stateSet) this.reloadSignal = previousReloadSignal;
+      // A previous container parked by an update a newer rebuild cancelled serves again, unless
+      // this update too gives way to a newer rebuild.
+      const parked = this.parked;
+      if (parked && !(cancelled && this.superseded.has(signal))) {
+        this.parked = undefined;
+        if (!(await this.restorePrevious(parked))) stateSet = true;
+      }
+      if (cancelled) {
+        if (!stateSet) this.restoreStateAfterFailure(hadContainer);
         throw new CancelledError();
       }
       const message = errorMessage(error);
       this.lastError = message;
-      if (error instanceof BuildFailedError) {
-        out.appendLine(`✖ ${message}`);
-        this.reloadSignal = previousReloadSignal;
-        this.restoreStateAfterFailure(hadContainer, message);
-      } else {
-        out.appendLine(`✖ ${this.spec.name} did not start: ${message}`);
-        // A failed start has set the state itself: the previous container serving again, or the
-        // new one shown as exited with its code (a one-shot job, a crash at start), or failed.
-        if (!(error instanceof StartFailedError)) {
-          this.reloadSignal = previousReloadSignal;
-          this.restoreStateAfterFailure(hadContainer, message);
-        }
-      }
+      if (!stateSet) this.restoreStateAfterFailure(hadContainer, message);
       const keepsServing = hadContainer && this.currentState.kind === 'running' ? this.currentState.url : undefined;
       if (keepsServing) out.appendLine(`  the previous container keeps serving at ${keepsServing}`);
       if (error instanceof BuildFailedError) throw new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput);
@@ -269,13 +281,15 @@ export class FunctionRunner implements Disposable {
     const request = planRun(this.spec, this.wsId, hostPort, envFileValues);
     if (signal.aborted) throw new CancelledError();
     const old = this.containerId;
-    const previous = old && this.serving && this.hostPort
+    const parked = this.parked;
+    this.parked = undefined;
+    const previous: PreviousContainer | undefined = parked ?? (old && this.serving && this.hostPort
       ? { id: old, hostPort: this.hostPort, workingDir: this.workingDir, reloadSignal: previousReloadSignal }
-      : undefined;
+      : undefined);
     // The old container holds the host port until it stops; creating the new one needs no port,
     // so both happen at once. One that no longer serves is not worth keeping.
     if (previous) this.standingBy.add(previous.id);
-    const freeing = !old ? Promise.resolve() : previous ? this.engine.stop(previous.id, STOP_GRACE_SECONDS) : this.removeContainer(old, 0);
+    const freeing = parked || !old ? Promise.resolve() : previous ? this.engine.stop(previous.id, STOP_GRACE_SECONDS) : this.removeContainer(old, 0);
     out.appendLine(`[run] ${describeRun(request)}`);
     let id: string | undefined;
     try {
@@ -296,7 +310,10 @@ export class FunctionRunner implements Disposable {
       const failure = await this.startFailure(id, error, previous ? 'the new container' : 'the container');
       if (failure.exited) await this.logsEnded(1_000); // its last words (a stack trace) reach the channel first
       if (id && (previous || !failure.exited)) await this.removeContainer(id, 0);
-      if (previous) {
+      if (previous && this.superseded.has(signal)) {
+        // A newer rebuild comes next and would stop the previous container again at once.
+        this.parkPrevious(previous);
+      } else if (previous) {
         await this.restorePrevious(previous);
       } else if (id && failure.exited) {
         // Nothing served before: keep the container, so its exit code and output stay to see.
@@ -347,8 +364,16 @@ export class FunctionRunner implements Disposable {
     return { exited: false, message: errorMessage(error), remedy: 'Then save again or run Build and Run.' };
   }
 
+  private parkPrevious(previous: PreviousContainer): void {
+    this.parked = previous;
+    this.containerId = previous.id;
+    this.hostPort = previous.hostPort;
+    this.workingDir = previous.workingDir;
+    this.reloadSignal = previous.reloadSignal;
+  }
+
   /** Starts the container a failed replacement stopped, on its port, and waits until it answers again. */
-  private async restorePrevious(previous: { id: string; hostPort: number; workingDir: string; reloadSignal: string | undefined }): Promise<void> {
+  private async restorePrevious(previous: PreviousContainer): Promise<boolean> {
     this.containerId = previous.id;
     this.hostPort = previous.hostPort;
     this.workingDir = previous.workingDir;
@@ -361,11 +386,13 @@ export class FunctionRunner implements Disposable {
       // Not cancellable: a newer update waits for this one, and must find the previous one serving.
       await this.waitUntilAnswering(previous.id, previous.hostPort);
       this.setState({ kind: 'running', url: urlFor(previous.hostPort), containerId: previous.id, hostPort: previous.hostPort });
+      return true;
     } catch (error) {
       const info = await this.engine.inspect(previous.id).catch(() => undefined);
       this.output().appendLine(`✖ the previous container did not start again either: ${errorMessage(error)}`);
       if (info && !info.running) this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: previous.id });
       else this.setState({ kind: 'failed', message: errorMessage(error) });
+      return false;
     } finally {
       this.standingBy.delete(previous.id);
       setTimeout(() => this.starting.delete(previous.id), 2_000).unref();
@@ -531,6 +558,14 @@ export class FunctionRunner implements Disposable {
   dispose(): void {
     void this.disposeAsync();
   }
+}
+
+/** A serving container stopped to free its port for a new one, and what the runner knew of it. */
+interface PreviousContainer {
+  id: string;
+  hostPort: number;
+  workingDir: string;
+  reloadSignal: string | undefined;
 }
 
 /** A new container did not come up; `remedy` says what to do. The runner has already set its state. */

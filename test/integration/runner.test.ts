@@ -164,4 +164,32 @@ describe('function runner against the real Docker engine', () => {
     await runner.stop();
     assert.deepEqual(await containersOf('silent'), []);
   });
+
+  test('a newer rebuild while the new container is still starting: the newest code serves, and no container is left behind', async () => {
+    const spec = await scaffold(ws.root, 'node', 'hasty');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out);
+    const url = await runner.buildAndRun();
+    const dockerfile = path.join(spec.folder, 'Dockerfile');
+    const handler = path.join(spec.folder, 'handler.js');
+    const [goodDockerfile, goodHandler] = [await fs.readFile(dockerfile, 'utf8'), await fs.readFile(handler, 'utf8')];
+    // A container that takes 3 s to listen: the newer rebuild arrives while it starts.
+    await fs.writeFile(dockerfile, goodDockerfile.replace(/^CMD .*$/m, 'CMD ["sh", "-c", "sleep 3; exec node server.js"]'));
+    await fs.writeFile(handler, goodHandler.replace('Hello, ', 'Slow, '));
+    const mark = out.text.length;
+    const slow = runner.buildAndRun();
+    await until('the slow container to be starting', () => out.text.slice(mark).includes('[run]'), 20_000);
+    await fs.writeFile(dockerfile, goodDockerfile);
+    await fs.writeFile(handler, goodHandler.replace('Hello, ', 'Newest, '));
+    const newest = runner.buildAndRun();
+
+    await assert.rejects(slow, { name: 'CancelledError' });
+    assert.equal(await newest, url);
+    assert.deepEqual((await invoke(url, { name: 'last' })).json, { message: 'Newest, last!', from: 'hasty' });
+    assert.doesNotMatch(out.text.slice(mark), /✖/, 'giving way to a newer rebuild is not a failure');
+    await until('one container left', async () => (await containersOf('hasty')).length === 1, 10_000);
+    assert.equal((await containersOf('hasty'))[0].id, runner.state.kind === 'running' && runner.state.containerId);
+    await runner.stop();
+    assert.deepEqual(await containersOf('hasty'), []);
+  });
 });
