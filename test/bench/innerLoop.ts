@@ -91,7 +91,10 @@ async function main(): Promise<void> {
           const marker = `${kind}${i}x`;
           const t0 = performance.now();
           await writeMarker(file, original, marker);
-          ours[kind].push(await firstReplyWith(url, marker, t0));
+          ours[kind].push(await firstReplyWith(url, marker, t0).catch((error) => {
+            console.log(sink(spec.name).text.split('\n').filter((l) => !l.startsWith('[build] ')).slice(-25).join('\n'));
+            throw error;
+          }));
           await new Promise((r) => setTimeout(r, 150)); // let the update finish logging before the next edit
         }
       }
