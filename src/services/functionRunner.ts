@@ -74,6 +74,8 @@ export class FunctionRunner implements Disposable {
   private parked: PreviousContainer | undefined;
   /** Signals of updates cancelled by a newer rebuild (not by Stop or the caller). */
   private readonly superseded = new WeakSet<AbortSignal>();
+  /** Stop is under way: a cancelled update leaves a stopped previous container to it, rather than starting it again. */
+  private stopping = false;
   /** Where the function folder lives in the container (its WORKDIR), for syncs. */
   private workingDir = '/';
   /** Signal that reloads the process in place, from the image label `local-serverless.reload`. */
@@ -237,7 +239,7 @@ export class FunctionRunner implements Disposable {
       // A previous container parked by an update a newer rebuild cancelled serves again, unless
       // this update too gives way to a newer rebuild.
       const parked = this.parked;
-      if (parked && !(cancelled && this.superseded.has(signal))) {
+      if (parked && !(cancelled && (this.superseded.has(signal) || this.stopping))) {
         this.parked = undefined;
         if (!(await this.restorePrevious(parked))) stateSet = true;
       }
@@ -310,8 +312,8 @@ export class FunctionRunner implements Disposable {
       const failure = await this.startFailure(id, error, previous ? 'the new container' : 'the container');
       if (failure.exited) await this.logsEnded(1_000); // its last words (a stack trace) reach the channel first
       if (id && (previous || !failure.exited)) await this.removeContainer(id, 0);
-      if (previous && this.superseded.has(signal)) {
-        // A newer rebuild comes next and would stop the previous container again at once.
+      if (previous && isCancellation(error) && (this.superseded.has(signal) || this.stopping)) {
+        // A newer rebuild comes next and would stop the previous container again at once, or Stop removes it.
         this.parkPrevious(previous);
       } else if (previous) {
         await this.restorePrevious(previous);
@@ -361,7 +363,7 @@ export class FunctionRunner implements Disposable {
         remedy: `Make its server listen on 0.0.0.0 at $PORT (${this.spec.port}, the "port" in fn.json or the Dockerfile's EXPOSE), then save again or run Build and Run.`,
       };
     }
-    return { exited: false, message: errorMessage(error), remedy: 'Then save again or run Build and Run.' };
+    return { exited: false, message: errorMessage(error), remedy: 'Save again or run Build and Run to retry.' };
   }
 
   private parkPrevious(previous: PreviousContainer): void {
@@ -383,7 +385,7 @@ export class FunctionRunner implements Disposable {
     try {
       await this.attachLogs(previous.id);
       await this.engine.start(previous.id);
-      // Not cancellable: a newer update waits for this one, and must find the previous one serving.
+      // Not cancellable: whatever runs next (a retry, a sync) must find it serving.
       await this.waitUntilAnswering(previous.id, previous.hostPort);
       this.setState({ kind: 'running', url: urlFor(previous.hostPort), containerId: previous.id, hostPort: previous.hostPort });
       return true;
@@ -507,15 +509,22 @@ export class FunctionRunner implements Disposable {
 
   /** Stops and removes the container; the image stays for a fast next start. */
   async stop(): Promise<void> {
-    this.inflight?.controller.abort();
-    await this.inflight?.done.catch(() => undefined);
-    const id = this.containerId;
-    await Promise.all(this.retiring);
-    if (!id) return; // nothing runs: a function that was never built stays "not built"
-    await this.removeContainer(id, 3);
-    this.output().appendLine(`■ ${this.spec.name} stopped`);
-    this.containerId = undefined;
-    this.setState({ kind: 'stopped' });
+    this.stopping = true;
+    try {
+      this.inflight?.controller.abort();
+      await this.inflight?.done.catch(() => undefined);
+      const id = this.containerId;
+      await Promise.all(this.retiring);
+      if (this.parked) this.standingBy.delete(this.parked.id);
+      this.parked = undefined;
+      if (!id) return; // nothing runs: a function that was never built stays "not built"
+      await this.removeContainer(id, 3);
+      this.output().appendLine(`■ ${this.spec.name} stopped`);
+      this.containerId = undefined;
+      this.setState({ kind: 'stopped' });
+    } finally {
+      this.stopping = false;
+    }
   }
 
   private async removeContainer(id: string, graceSeconds: number): Promise<void> {

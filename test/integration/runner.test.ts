@@ -192,4 +192,20 @@ describe('function runner against the real Docker engine', () => {
     await runner.stop();
     assert.deepEqual(await containersOf('hasty'), []);
   });
+
+  test('Stop while a rebuilt container is still starting removes both it and the stopped previous one', async () => {
+    const spec = await scaffold(ws.root, 'node', 'halted');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.wsId, () => out);
+    await runner.buildAndRun();
+    const dockerfile = path.join(spec.folder, 'Dockerfile');
+    await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, 'utf8')).replace(/^CMD .*$/m, 'CMD ["sh", "-c", "sleep 5; exec node server.js"]'));
+    const mark = out.text.length;
+    const rebuild = runner.buildAndRun();
+    await until('the new container to be starting', () => out.text.slice(mark).includes('[run]'), 20_000);
+    await runner.stop();
+    await assert.rejects(rebuild, { name: 'CancelledError' });
+    assert.equal(runner.state.kind, 'stopped');
+    assert.deepEqual(await containersOf('halted'), []);
+  });
 });
