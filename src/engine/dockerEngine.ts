@@ -160,6 +160,10 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
+  async stop(containerId: string, graceSeconds: number): Promise<void> {
+    await this.call((abortSignal) => this.docker.getContainer(containerId).stop({ t: graceSeconds, abortSignal } as object)).catch(ignoreGone);
+  }
+
   async remove(containerId: string, graceSeconds = 0): Promise<void> {
     const container = this.docker.getContainer(containerId);
     try {

@@ -15,6 +15,8 @@ export interface ContainerEngine {
   /** Output the container prints from now on (attach before start to miss nothing), until it stops or `signal` aborts. */
   attach(containerId: string, signal: AbortSignal, sinceUnixSeconds?: number): Promise<AsyncIterable<LogChunk>>;
   start(containerId: string): Promise<void>;
+  /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and keeps the container, so `start` can bring it back; a missing or stopped one is not an error. */
+  stop(containerId: string, graceSeconds: number): Promise<void>;
   /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and removes; a missing container is not an error. */
   remove(containerId: string, graceSeconds?: number): Promise<void>;
   inspect(containerId: string): Promise<ContainerInfo | undefined>;

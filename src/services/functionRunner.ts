@@ -29,8 +29,17 @@ export type FunctionState =
 /** Image label by which a Dockerfile says SIGHUP reloads its code in place (the templates set it). */
 export const RELOAD_LABEL = 'local-serverless.reload';
 
-/** How long a new container may take to listen on its port before we call the start failed. */
-const READY_TIMEOUT_MS = 30_000;
+export interface RunnerOptions {
+  /** How long a new container may take to listen on its port before its start counts as failed (default 30 s). */
+  readyTimeoutMs?: number;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/**
+ * A replaced container gets this long to exit on SIGTERM before SIGKILL. The templates exit at once,
+ * and with `Init: true` a process with no SIGTERM handler of its own dies at once too.
+ */
+const STOP_GRACE_SECONDS = 2;
 /**
  * With the engine on another machine the port is published there; only a tunnel makes it answer
  * here, and a tunnel to a listening server answers at once, so waiting longer tells nothing more.
@@ -58,11 +67,28 @@ export class FunctionRunner implements Disposable {
   private readonly restarting = new Set<string>();
   /** Containers we are starting: their start event is expected. */
   private readonly starting = new Set<string>();
+  /** Previous containers stopped while a new one starts on their port: kept to start again should the new one fail. */
+  private readonly standingBy = new Set<string>();
+  /** The new container whose start `replaceContainer` is watching: it reports its exit itself. */
+  private onTrial: string | undefined;
+  /** Removals of replaced containers still under way. */
+  private readonly retiring = new Set<Promise<unknown>>();
+  /**
+   * The previous container, stopped, when a newer rebuild cancelled an update while its new
+   * container started: the newer one replaces it as it stands, rather than starting it again first.
+   */
+  private parked: PreviousContainer | undefined;
+  /** Signals of updates cancelled by a newer rebuild (not by Stop or the caller). */
+  private readonly superseded = new WeakSet<AbortSignal>();
+  /** Stop is under way: a cancelled update leaves a stopped previous container to it, rather than starting it again. */
+  private stopping = false;
   /** Where the function folder lives in the container (its WORKDIR), for syncs. */
   private workingDir = '/';
   /** Signal that reloads the process in place, from the image label `local-serverless.reload`. */
   private reloadSignal: string | undefined;
   private logs: AbortController | undefined;
+  /** Settles when the followed log stream ends (the container stopped) or is detached. */
+  private logsDone: Promise<void> = Promise.resolve();
   private inflight: { controller: AbortController; done: Promise<unknown> } | undefined;
   private disposed = false;
   /**
@@ -84,12 +110,17 @@ export class FunctionRunner implements Disposable {
     private readonly engine: ContainerEngine,
     private readonly ownerId: string,
     private readonly openOutput: () => OutputSink,
+    private readonly options: RunnerOptions = {},
   ) {
     if (spec.problems.length) this.currentState = { kind: 'misconfigured', message: spec.problems[0].message };
   }
 
   private output(): OutputSink {
     return this.sink;
+  }
+
+  private get readyTimeoutMs(): number {
+    return this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   }
 
   get state(): FunctionState {
@@ -121,7 +152,10 @@ export class FunctionRunner implements Disposable {
    */
   private exclusive<T>(cancelPrevious: boolean, signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const previous = this.inflight;
-    if (cancelPrevious) previous?.controller.abort();
+    if (cancelPrevious && previous) {
+      this.superseded.add(previous.controller.signal);
+      previous.controller.abort();
+    }
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -175,6 +209,7 @@ export class FunctionRunner implements Disposable {
     if (!id || this.currentState.kind !== 'running' || !this.hostPort) throw new Error('the function is not running');
     await this.engine.copyInto(id, this.spec.folder, files, this.workingDir);
     if (signal.aborted) throw new CancelledError();
+    if (this.parked) throw new CancelledError(); // a rebuild is next, and its image holds these files
     if (this.reloadSignal) {
       await this.engine.signal(id, this.reloadSignal);
       return `${files.length} file(s) copied, reloaded by ${this.reloadSignal}`;
@@ -195,6 +230,7 @@ export class FunctionRunner implements Disposable {
   private async update(signal: AbortSignal): Promise<string> {
     const out = this.output();
     const hadContainer = this.serving;
+    const previousReloadSignal = this.reloadSignal;
     const started = performance.now();
     this.setState({ kind: 'building', step: 'build' });
     try {
@@ -210,30 +246,42 @@ export class FunctionRunner implements Disposable {
       this.reloadSignal = reload === 'sighup' ? 'SIGHUP' : undefined;
 
       this.setState({ kind: 'building', step: 'start' });
-      const url = await this.replaceContainer(signal);
+      const url = await this.replaceContainer(signal, previousReloadSignal);
       out.appendLine(`▶ ${this.spec.name} running at ${url} (build ${seconds(built - started)}, start ${seconds(performance.now() - built)})`);
       this.lastError = undefined;
       this.setState(this.currentState); // refresh listeners: lastError cleared
       return url;
     } catch (error) {
-      if (isCancellation(error)) {
-        out.appendLine('[build] cancelled (stopped, or replaced by a newer change)');
-        this.restoreStateAfterFailure(hadContainer);
+      const cancelled = isCancellation(error);
+      if (cancelled) out.appendLine('[build] cancelled (stopped, or replaced by a newer change)');
+      else if (error instanceof BuildFailedError) out.appendLine(`✖ ${errorMessage(error)}`);
+      else out.appendLine(`✖ ${this.spec.name} did not start: ${errorMessage(error)}`);
+      // A failed start has set the state itself: the previous container serving again, or the
+      // new one shown as exited with its code (a one-shot job, a crash at start), or failed.
+      let stateSet = error instanceof StartFailedError;
+      if (!stateSet) this.reloadSignal = previousReloadSignal;
+      // A previous container parked by an update a newer rebuild cancelled serves again, unless
+      // this update too gives way to a newer rebuild.
+      const parked = this.parked;
+      if (parked && !(cancelled && (this.superseded.has(signal) || this.stopping))) {
+        this.parked = undefined;
+        if (!(await this.restorePrevious(parked))) stateSet = true;
+      }
+      if (cancelled) {
+        if (!stateSet) this.restoreStateAfterFailure(hadContainer);
         throw new CancelledError();
       }
       const message = errorMessage(error);
-      if (error instanceof BuildFailedError) {
-        out.appendLine(`✖ ${message}`);
-      } else {
-        out.appendLine(`✖ ${this.spec.name} did not start: ${message}`);
-      }
-      if (hadContainer && this.containerId) {
-        out.appendLine(`  the previous container keeps serving at ${this.url ?? `http://127.0.0.1:${this.hostPort}`}`);
-      }
       this.lastError = message;
-      // A container that exited by itself (a one-shot job, a crash at start) shows as exited with its code.
-      if (!(error instanceof ContainerExitedError)) this.restoreStateAfterFailure(hadContainer, message);
-      throw error instanceof BuildFailedError ? new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput) : error;
+      if (!stateSet) this.restoreStateAfterFailure(hadContainer, message);
+      const keepsServing = hadContainer && this.currentState.kind === 'running' ? this.currentState.url : undefined;
+      if (keepsServing) out.appendLine(`  the previous container keeps serving at ${keepsServing}`);
+      if (error instanceof BuildFailedError) throw new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput);
+      if (error instanceof StartFailedError) {
+        const serving = keepsServing ? `; the previous container keeps serving at ${keepsServing}` : '';
+        throw new UserFacingError(`${this.spec.name}: ${message}${serving}.${error.remedy ? ` ${error.remedy}` : ''}`);
+      }
+      throw error;
     }
   }
 
@@ -247,48 +295,74 @@ export class FunctionRunner implements Disposable {
     }
   }
 
-  /** Removes the old container (the host port stays the same across rebuilds) and starts the new one. */
-  private async replaceContainer(signal: AbortSignal): Promise<string> {
+  /**
+   * Starts the new container on the function's host port, so its URL stays the same. A serving
+   * container is stopped to free the port, not removed: should the new one fail to start, exit, or
+   * not answer within the ready timeout, the new one is removed and the previous one started
+   * again. Once the new one answers, the previous one is removed in the background.
+   */
+  private async replaceContainer(signal: AbortSignal, previousReloadSignal: string | undefined): Promise<string> {
     const out = this.output();
     const hostPort = await this.chooseHostPort();
     const envFileValues = await this.readEnvFile();
     const request = planRun(this.spec, this.ownerId, hostPort, envFileValues);
     if (signal.aborted) throw new CancelledError();
-    // The old container holds the host port until it is gone; creating and attaching to the new
-    // one needs no port, so both happen while the old one is being removed.
     const old = this.containerId;
-    const removal = old ? this.removeContainer(old, 0) : Promise.resolve();
+    const parked = this.parked;
+    this.parked = undefined;
+    const previous: PreviousContainer | undefined = parked ?? (old && this.serving && this.hostPort
+      ? { id: old, hostPort: this.hostPort, workingDir: this.workingDir, reloadSignal: previousReloadSignal }
+      : undefined);
+    // The old container holds the host port until it stops; creating the new one needs no port,
+    // so both happen at once. One that no longer serves is not worth keeping.
+    if (previous) this.standingBy.add(previous.id);
+    const freeing = parked || !old ? Promise.resolve() : previous ? this.engine.stop(previous.id, STOP_GRACE_SECONDS) : this.removeContainer(old, 0);
     out.appendLine(`[run] ${describeRun(request)}`);
-    let id: string;
+    let id: string | undefined;
     try {
-      id = await this.engine.create(request);
-    } finally {
-      await removal;
-    }
-    this.containerId = id;
-    this.hostPort = hostPort;
-    this.starting.add(id);
-    try {
+      try {
+        id = await this.engine.create(request);
+      } finally {
+        await freeing;
+      }
+      this.containerId = id;
+      this.hostPort = hostPort;
+      this.starting.add(id);
+      this.onTrial = id;
       await this.attachLogs(id);
       await this.engine.start(id).catch((error: unknown) => {
         if (error instanceof PortInUseError) throw new UserFacingError(`${error.message} Stop what uses it, or change "hostPort" in fn.json.`);
         throw error;
       });
-      await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
+      await this.waitUntilAnswering(id, hostPort, signal);
       this.workingDir = (await this.engine.inspect(id))?.workingDir ?? '/';
     } catch (error) {
-      const info = await this.engine.inspect(id);
-      if (info && !info.running) {
-        this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: id });
-        throw new ContainerExitedError(`the container exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output above`);
+      const failure = await this.startFailure(id, error, previous ? 'the new container' : 'the container');
+      if (failure.exited) await this.logsEnded(1_000); // its last words (a stack trace) reach the channel first
+      if (id && (previous || !failure.exited)) await this.removeContainer(id, 0);
+      if (previous && isCancellation(error) && (this.superseded.has(signal) || this.stopping)) {
+        // A newer rebuild comes next and would stop the previous container again at once, or Stop removes it.
+        this.parkPrevious(previous);
+      } else if (previous) {
+        await this.restorePrevious(previous);
+      } else if (id && failure.exited) {
+        // Nothing served before: keep the container, so its exit code and output stay to see.
+        this.setState({ kind: 'exited', exitCode: failure.exitCode ?? -1, containerId: id });
+      } else {
+        this.containerId = undefined;
+        if (!isCancellation(error)) this.setState({ kind: 'failed', message: failure.message });
       }
-      await this.removeContainer(id, 0);
-      this.containerId = undefined;
-      throw error;
+      if (isCancellation(error) || (!id && !previous)) throw error;
+      throw new StartFailedError(failure.message, failure.remedy);
     } finally {
-      // The start event may arrive after start() returns; keep treating it as ours for a moment.
-      setTimeout(() => this.starting.delete(id), 2_000).unref();
+      if (id) {
+        const started = id;
+        if (this.onTrial === started) this.onTrial = undefined;
+        // The start event may arrive after start() returns; keep treating it as ours for a moment.
+        setTimeout(() => this.starting.delete(started), 2_000).unref();
+      }
     }
+    if (previous) this.retire(previous.id);
     const url = urlFor(hostPort);
     this.setState({ kind: 'running', url, containerId: id, hostPort });
     return url;
@@ -298,17 +372,93 @@ export class FunctionRunner implements Disposable {
    * Waits for the container's server on 127.0.0.1:hostPort. With a remote engine that address is
    * the other machine's: say so before waiting, wait briefly (a tunnel may exist), then say how to reach it.
    */
-  private async waitUntilServing(hostPort: number, signal: AbortSignal, isAlive?: () => Promise<boolean>): Promise<void> {
+  private async waitUntilServing(hostPort: number, signal: AbortSignal | undefined, isAlive?: () => Promise<boolean>): Promise<void> {
     const remote = this.engine.remote;
-    if (!remote) return waitForPort(hostPort, READY_TIMEOUT_MS, signal, isAlive);
+    if (!remote) return waitForPort(hostPort, this.readyTimeoutMs, signal, isAlive);
     const notice = `${remotePublishNotice(remote, hostPort)} Pin the port with "hostPort" in fn.json so the tunnel keeps working.`;
     this.output().appendLine(`[run] ${notice}`);
     try {
       await waitForPort(hostPort, REMOTE_READY_TIMEOUT_MS, signal, isAlive);
     } catch (error) {
-      if (isCancellation(error) || signal.aborted || (isAlive && !(await isAlive()))) throw error;
-      throw new UserFacingError(`${this.spec.name} started on ${remote.hostname}, but nothing answers on 127.0.0.1:${hostPort} of this machine. ${notice}`);
+      if (isCancellation(error) || signal?.aborted || (isAlive && !(await isAlive()))) throw error;
+      throw new UserFacingError(`started on ${remote.hostname}, but nothing answers on 127.0.0.1:${hostPort} of this machine. ${notice}`);
     }
+  }
+
+  /** Resolves once the container answers on its port; rejects when it exits first or the ready timeout passes. */
+  private async waitUntilAnswering(id: string, hostPort: number, signal?: AbortSignal): Promise<void> {
+    await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
+  }
+
+  /** Says why a new container did not come up, and what to do about it. */
+  private async startFailure(id: string | undefined, error: unknown, which: string): Promise<{ exited: boolean; exitCode?: number; message: string; remedy: string }> {
+    const info = id ? await this.engine.inspect(id).catch(() => undefined) : undefined;
+    // Already says what happened and what to do (a taken port, a remote engine's unreachable port).
+    if (error instanceof UserFacingError && !(info && !info.running && info.state !== 'created')) {
+      return { exited: false, message: error.message.replace(/\.$/, ''), remedy: '' };
+    }
+    if (info && !info.running && info.state !== 'created') {
+      return {
+        exited: true,
+        exitCode: info.exitCode,
+        message: `${which} exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output in the function's output channel`,
+        remedy: 'Fix what its output shows, then save again or run Build and Run.',
+      };
+    }
+    if (info?.running) {
+      return {
+        exited: false,
+        message: `${which} did not answer on port ${this.spec.port} within ${Math.round(this.readyTimeoutMs / 1000)} s`,
+        remedy: `Make its server listen on 0.0.0.0 at $PORT (${this.spec.port}, the "port" in fn.json or the Dockerfile's EXPOSE), then save again or run Build and Run.`,
+      };
+    }
+    return { exited: false, message: errorMessage(error), remedy: 'Save again or run Build and Run to retry.' };
+  }
+
+  private parkPrevious(previous: PreviousContainer): void {
+    this.parked = previous;
+    this.containerId = previous.id;
+    this.hostPort = previous.hostPort;
+    this.workingDir = previous.workingDir;
+    this.reloadSignal = previous.reloadSignal;
+  }
+
+  /** Starts the container a failed replacement stopped, on its port, and waits until it answers again. */
+  private async restorePrevious(previous: PreviousContainer): Promise<boolean> {
+    this.containerId = previous.id;
+    this.hostPort = previous.hostPort;
+    this.workingDir = previous.workingDir;
+    this.reloadSignal = previous.reloadSignal;
+    this.starting.add(previous.id);
+    this.output().appendLine(`↺ starting the previous container (${previous.id.slice(0, 12)}) again`);
+    try {
+      await this.attachLogs(previous.id);
+      await this.engine.start(previous.id);
+      // Not cancellable: whatever runs next (a retry, a sync) must find it serving.
+      await this.waitUntilAnswering(previous.id, previous.hostPort);
+      this.setState({ kind: 'running', url: urlFor(previous.hostPort), containerId: previous.id, hostPort: previous.hostPort });
+      return true;
+    } catch (error) {
+      const info = await this.engine.inspect(previous.id).catch(() => undefined);
+      this.output().appendLine(`✖ the previous container did not start again either: ${errorMessage(error)}`);
+      if (info && !info.running) this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: previous.id });
+      else this.setState({ kind: 'failed', message: errorMessage(error) });
+      return false;
+    } finally {
+      this.standingBy.delete(previous.id);
+      setTimeout(() => this.starting.delete(previous.id), 2_000).unref();
+    }
+  }
+
+  /** Removes a replaced container without holding up the new one; disposal still waits for it. */
+  private retire(id: string): void {
+    const removal = this.removeContainer(id, 0)
+      .catch((error) => this.output().appendLine(`[run] could not remove the previous container ${id.slice(0, 12)}: ${errorMessage(error)}`))
+      .finally(() => {
+        this.standingBy.delete(id);
+        this.retiring.delete(removal);
+      });
+    this.retiring.add(removal);
   }
 
   private async chooseHostPort(): Promise<number> {
@@ -348,13 +498,20 @@ export class FunctionRunner implements Disposable {
     this.logs = controller;
     const out = this.output();
     const chunks = await this.engine.attach(containerId, controller.signal, sinceUnixSeconds);
-    void (async () => {
+    this.logsDone = (async () => {
       try {
         for await (const chunk of chunks) out.append(chunk.text);
       } catch (error) {
         if (!controller.signal.aborted) out.appendLine(`[logs] detached: ${errorMessage(error)}`);
       }
     })();
+  }
+
+  /** Waits, at most `limitMs`, for the followed container's output to end. */
+  private async logsEnded(limitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.logsDone, new Promise((r) => { timer = setTimeout(r, limitMs); })]);
+    clearTimeout(timer);
   }
 
   /** Adopts a container of this function found by its labels (after a reload or a crash). */
@@ -375,7 +532,8 @@ export class FunctionRunner implements Disposable {
 
   /** Reacts to Docker's event stream: a container stopped or removed outside VS Code shows as such. */
   handleEvent(event: EngineEvent): void {
-    if (event.containerId !== this.containerId || this.removing.has(event.containerId)) return;
+    if (event.containerId !== this.containerId || this.removing.has(event.containerId) || this.standingBy.has(event.containerId)) return;
+    if (event.containerId === this.onTrial) return;
     // Our own starts and sync restarts announce themselves too: those are not news.
     if (this.restarting.has(event.containerId) && (event.action === 'die' || event.action === 'start')) return;
     if (this.starting.has(event.containerId) && event.action === 'start') return;
@@ -400,14 +558,22 @@ export class FunctionRunner implements Disposable {
 
   /** Stops and removes the container; the image stays for a fast next start. */
   async stop(): Promise<void> {
-    this.inflight?.controller.abort();
-    await this.inflight?.done.catch(() => undefined);
-    const id = this.containerId;
-    if (!id) return; // nothing runs: a function that was never built stays "not built"
-    await this.removeContainer(id, 3);
-    this.output().appendLine(`■ ${this.spec.name} stopped`);
-    this.containerId = undefined;
-    this.setState({ kind: 'stopped' });
+    this.stopping = true;
+    try {
+      this.inflight?.controller.abort();
+      await this.inflight?.done.catch(() => undefined);
+      const id = this.containerId;
+      await Promise.all(this.retiring);
+      if (this.parked) this.standingBy.delete(this.parked.id);
+      this.parked = undefined;
+      if (!id) return; // nothing runs: a function that was never built stays "not built"
+      await this.removeContainer(id, 3);
+      this.output().appendLine(`■ ${this.spec.name} stopped`);
+      this.containerId = undefined;
+      this.setState({ kind: 'stopped' });
+    } finally {
+      this.stopping = false;
+    }
   }
 
   private async removeContainer(id: string, graceSeconds: number): Promise<void> {
@@ -447,6 +613,9 @@ export class FunctionRunner implements Disposable {
     await this.inflight?.done.catch(() => undefined);
     this.logs?.abort();
     if (this.containerId) await this.removeContainer(this.containerId, 0).catch(() => undefined);
+    // A previous container stopped while a new one starts would otherwise stay behind, stopped.
+    for (const id of this.standingBy) await this.removeContainer(id, 0).catch(() => undefined);
+    await Promise.all(this.retiring);
     this.containerId = undefined;
   }
 
@@ -455,7 +624,20 @@ export class FunctionRunner implements Disposable {
   }
 }
 
-class ContainerExitedError extends UserFacingError {}
+/** A serving container stopped to free its port for a new one, and what the runner knew of it. */
+interface PreviousContainer {
+  id: string;
+  hostPort: number;
+  workingDir: string;
+  reloadSignal: string | undefined;
+}
+
+/** A new container did not come up; `remedy` says what to do. The runner has already set its state. */
+class StartFailedError extends UserFacingError {
+  constructor(message: string, readonly remedy: string) {
+    super(message);
+  }
+}
 
 export function urlFor(hostPort: number): string {
   return `http://127.0.0.1:${hostPort}`;

@@ -35,7 +35,7 @@ describe('an engine on another machine (stand-in: the local engine marked remote
     const runner = new FunctionRunner(await readSpec(folder), engine, ws.ownerId, () => out);
     const started = Date.now();
     await assert.rejects(runner.buildAndRun(), (error: Error) => {
-      assert.match(error.message, /^far-away started on build-box\.example, but nothing answers on 127\.0\.0\.1:(\d+) of this machine\./);
+      assert.match(error.message, /^far-away: started on build-box\.example, but nothing answers on 127\.0\.0\.1:(\d+) of this machine\./);
       const port = /127\.0\.0\.1:(\d+)/.exec(error.message)![1];
       assert.match(error.message, new RegExp(`published on 127\\.0\\.0\\.1 of build-box\\.example \\(this one on port ${port}\\)`));
       assert.match(error.message, new RegExp(`ssh -N -L ${port}:127\\.0\\.0\\.1:${port} me@build-box\\.example`));

@@ -7,7 +7,7 @@ import { imageTag, LABEL_FUNCTION, LABEL_OWNER } from '../../src/core/names';
 import { isPortFree } from '../../src/core/ports';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRunner } from '../../src/services/functionRunner';
-import { realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+import { realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
 type BuildFailureDetail = Error & { detail?: string };
 
@@ -107,5 +107,105 @@ describe('function runner against the real Docker engine', () => {
     assert.deepEqual((await invoke(url, { name: 'two' })).json, { message: 'Hello, two!', from: 'steady' });
     assert.match(out.text, /previous container keeps serving/);
     await runner.stop();
+  });
+
+  /** This function's containers, running or not, found by label as after a reload. */
+  const containersOf = (name: string) => engine.list({ [LABEL_OWNER]: ws.ownerId, [LABEL_FUNCTION]: name });
+
+  test('a rebuilt container that exits at start (the handler throws when loaded) leaves the previous one answering on the same URL', async () => {
+    const spec = await scaffold(ws.root, 'node', 'crashy');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    const url = await runner.buildAndRun();
+    const handler = path.join(spec.folder, 'handler.js');
+    const good = await fs.readFile(handler, 'utf8');
+    await fs.writeFile(handler, `throw new Error('broken at load');\n${good.replace('Hello, ', 'Broken, ')}`);
+
+    await assert.rejects(runner.buildAndRun(), (error: Error) => {
+      assert.match(error.message, /exited with code 1/);
+      assert.match(error.message, /previous container keeps serving/);
+      return true;
+    });
+    assert.deepEqual((await invoke(url, { name: 'still' })).json, { message: 'Hello, still!', from: 'crashy' });
+    assert.equal(runner.state.kind, 'running');
+    assert.equal(runner.url, url);
+    assert.match(runner.lastError ?? '', /exited with code 1/);
+    assert.match(out.text, /broken at load/, 'the new container\'s crash output reaches the channel');
+    assert.match(out.text, /previous container keeps serving at http:\/\/127\.0\.0\.1:\d+/);
+    const left = await containersOf('crashy');
+    assert.deepEqual(left.map((c) => [c.id, c.running]), [[runner.state.kind === 'running' && runner.state.containerId, true]], 'only the previous container is left, and it runs');
+
+    // Fixed: the new code serves, and the previous container goes.
+    await fs.writeFile(handler, good.replace('Hello, ', 'Fixed, '));
+    assert.equal(await runner.buildAndRun(), url);
+    assert.deepEqual((await invoke(url, { name: 'now' })).json, { message: 'Fixed, now!', from: 'crashy' });
+    assert.equal(runner.lastError, undefined);
+    await until('the previous container to be removed', async () => (await containersOf('crashy')).length === 1, 10_000);
+    await runner.stop();
+    assert.deepEqual(await containersOf('crashy'), []);
+  });
+
+  test('a rebuilt container that never listens is given up after the ready timeout, and the previous one serves again', async () => {
+    const spec = await scaffold(ws.root, 'python', 'silent');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out, { readyTimeoutMs: 3_000 });
+    const url = await runner.buildAndRun();
+    const dockerfile = path.join(spec.folder, 'Dockerfile');
+    const good = await fs.readFile(dockerfile, 'utf8');
+    await fs.writeFile(dockerfile, good.replace(/^CMD .*$/m, 'CMD ["sleep", "600"]'));
+
+    await assert.rejects(runner.buildAndRun(), /did not answer on port 8080 within 3 s.*previous container keeps serving/s);
+    assert.deepEqual((await invoke(url, { name: 'again' })).json, { message: 'Hello, again!', from: 'silent' });
+    assert.equal(runner.state.kind, 'running');
+    assert.equal(runner.url, url);
+    assert.match(runner.lastError ?? '', /did not answer/);
+    const left = await containersOf('silent');
+    assert.deepEqual(left.map((c) => [c.id, c.running]), [[runner.state.kind === 'running' && runner.state.containerId, true]], 'the silent container is removed; the previous one runs');
+    await runner.stop();
+    assert.deepEqual(await containersOf('silent'), []);
+  });
+
+  test('a newer rebuild while the new container is still starting: the newest code serves, and no container is left behind', async () => {
+    const spec = await scaffold(ws.root, 'node', 'hasty');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    const url = await runner.buildAndRun();
+    const dockerfile = path.join(spec.folder, 'Dockerfile');
+    const handler = path.join(spec.folder, 'handler.js');
+    const [goodDockerfile, goodHandler] = [await fs.readFile(dockerfile, 'utf8'), await fs.readFile(handler, 'utf8')];
+    // A container that takes 3 s to listen: the newer rebuild arrives while it starts.
+    await fs.writeFile(dockerfile, goodDockerfile.replace(/^CMD .*$/m, 'CMD ["sh", "-c", "sleep 3; exec node server.js"]'));
+    await fs.writeFile(handler, goodHandler.replace('Hello, ', 'Slow, '));
+    const mark = out.text.length;
+    const slow = runner.buildAndRun();
+    await until('the slow container to be starting', () => out.text.slice(mark).includes('[run]'), 20_000);
+    await fs.writeFile(dockerfile, goodDockerfile);
+    await fs.writeFile(handler, goodHandler.replace('Hello, ', 'Newest, '));
+    const newest = runner.buildAndRun();
+
+    await assert.rejects(slow, { name: 'CancelledError' });
+    assert.equal(await newest, url);
+    assert.deepEqual((await invoke(url, { name: 'last' })).json, { message: 'Newest, last!', from: 'hasty' });
+    assert.doesNotMatch(out.text.slice(mark), /✖/, 'giving way to a newer rebuild is not a failure');
+    await until('one container left', async () => (await containersOf('hasty')).length === 1, 10_000);
+    assert.equal((await containersOf('hasty'))[0].id, runner.state.kind === 'running' && runner.state.containerId);
+    await runner.stop();
+    assert.deepEqual(await containersOf('hasty'), []);
+  });
+
+  test('Stop while a rebuilt container is still starting removes both it and the stopped previous one', async () => {
+    const spec = await scaffold(ws.root, 'node', 'halted');
+    const out = new RecordingSink();
+    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    await runner.buildAndRun();
+    const dockerfile = path.join(spec.folder, 'Dockerfile');
+    await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, 'utf8')).replace(/^CMD .*$/m, 'CMD ["sh", "-c", "sleep 5; exec node server.js"]'));
+    const mark = out.text.length;
+    const rebuild = runner.buildAndRun();
+    await until('the new container to be starting', () => out.text.slice(mark).includes('[run]'), 20_000);
+    await runner.stop();
+    await assert.rejects(rebuild, { name: 'CancelledError' });
+    assert.equal(runner.state.kind, 'stopped');
+    assert.deepEqual(await containersOf('halted'), []);
   });
 });
