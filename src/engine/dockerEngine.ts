@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import * as tar from 'tar-fs';
-import { CancelledError, errorMessage } from '../core/errors';
+import { errorMessage, throwIfAborted } from '../core/errors';
 import { filesReachedThroughLinks } from '../core/insideFolder';
 import type { BuildRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
@@ -75,7 +75,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async build(request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw new CancelledError();
+    throwIfAborted(signal);
     if (this.builder === 'buildkit') {
       try {
         return await this.buildWith('2', request, onOutput, signal);
@@ -106,7 +106,7 @@ export class DockerEngine implements ContainerEngine {
           abortSignal: signal,
         } as Docker.ImageBuildOptions);
       } catch (error) {
-        if (signal?.aborted) throw new CancelledError();
+        throwIfAborted(signal);
         const mapped = this.mapError(error);
         if (version === '2' && !(mapped instanceof EngineUnavailableError)) throw new BuildRequestRefused(mapped.message);
         throw mapped;
@@ -337,10 +337,10 @@ export async function readBuildStream(stream: NodeJS.ReadableStream, onOutput: (
   try {
     for await (const message of jsonLines(stream)) output.accept(message as Parameters<BuildOutput['accept']>[0]);
   } catch (error) {
-    if (signal?.aborted) throw new CancelledError();
+    throwIfAborted(signal);
     throw error;
   }
-  if (signal?.aborted) throw new CancelledError();
+  throwIfAborted(signal);
 }
 
 /** Parses a stream of newline-separated JSON objects (build output, events). */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import { listContextFiles } from '../core/buildContext';
 import { Emitter, type Disposable } from '../core/emitter';
-import { CancelledError, errorMessage, isCancellation, UserFacingError } from '../core/errors';
+import { CancelledError, errorMessage, isCancellation, throwIfAborted, UserFacingError } from '../core/errors';
 import { resolveEnvFile } from '../core/envFile';
 import { parseEnvFile } from '../core/fnConfig';
 import type { FunctionSpec } from '../core/functionSpec';
@@ -162,7 +162,7 @@ export class FunctionRunner implements Disposable {
     const done = (async () => {
       await previous?.done.catch(() => undefined);
       try {
-        if (controller.signal.aborted) throw new CancelledError();
+        throwIfAborted(controller.signal);
         return await work(controller.signal);
       } finally {
         signal?.removeEventListener('abort', onOuterAbort);
@@ -208,7 +208,7 @@ export class FunctionRunner implements Disposable {
     const id = this.containerId;
     if (!id || this.currentState.kind !== 'running' || !this.hostPort) throw new Error('the function is not running');
     await this.engine.copyInto(id, this.spec.folder, files, this.workingDir);
-    if (signal.aborted) throw new CancelledError();
+    throwIfAborted(signal);
     if (this.parked) throw new CancelledError(); // a rebuild is next, and its image holds these files
     if (this.reloadSignal) {
       await this.engine.signal(id, this.reloadSignal);
@@ -241,7 +241,7 @@ export class FunctionRunner implements Disposable {
       await this.engine.build(build, (text) => out.append(prefixLines(text, '[build] ')), signal);
       const built = performance.now();
       out.appendLine(`[build] done in ${seconds(built - started)}`);
-      if (signal.aborted) throw new CancelledError();
+      throwIfAborted(signal);
       const reload = (await this.engine.imageLabels(build.tag))?.[RELOAD_LABEL];
       this.reloadSignal = reload === 'sighup' ? 'SIGHUP' : undefined;
 
@@ -306,7 +306,7 @@ export class FunctionRunner implements Disposable {
     const hostPort = await this.chooseHostPort();
     const envFileValues = await this.readEnvFile();
     const request = planRun(this.spec, this.ownerId, hostPort, envFileValues);
-    if (signal.aborted) throw new CancelledError();
+    throwIfAborted(signal);
     const old = this.containerId;
     const parked = this.parked;
     this.parked = undefined;
