@@ -10,6 +10,8 @@ import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
 import { imageTag, LABEL_OWNER } from '../../src/core/names';
 
 import { DockerEngine } from '../../src/engine/dockerEngine';
+import { EngineUnavailableError } from '../../src/engine/engine';
+import { withEngineAdvice } from '../../src/ui/engineAdvice';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { FunctionRunner } from '../../src/services/functionRunner';
 import { isProcessAlive } from '../../src/services/orphanReaper';
@@ -96,7 +98,12 @@ describe('faults against the real Docker engine', () => {
   test('a missing socket fails fast with a message saying where and what to do', async () => {
     const missing = new DockerEngine({ host: 'unix:///nonexistent/docker.sock', source: 'test' });
     const started = Date.now();
-    await assert.rejects(missing.ping(), /No Docker engine answered at unix:\/\/\/nonexistent\/docker\.sock \(test\) \(ENOENT\)\. Start Docker/);
+    await assert.rejects(missing.ping(), (error: Error) => {
+      assert.ok(error instanceof EngineUnavailableError && error.reason === 'unreachable');
+      // The engine says what happened; the UI adds what to do.
+      assert.match(withEngineAdvice(error), /^No Docker engine answered at unix:\/\/\/nonexistent\/docker\.sock \(test\) \(ENOENT\)\. Start Docker .*then Retry\.$/);
+      return true;
+    });
     assert.ok(Date.now() - started < 1000);
   });
 
