@@ -97,10 +97,17 @@ export async function until(what: string, probe: () => boolean | Promise<boolean
  * A unix socket that forwards to the real engine's socket: closing it is the engine going away
  * for whoever uses it, opening it again is the engine coming back. The engine itself keeps running.
  */
+function engineSocketPath(): string {
+  const { host } = resolveEndpoint(defaultEndpointInputs(undefined));
+  if (!host.startsWith('unix://')) throw new Error(`the engine socket proxy needs a unix socket engine, not ${host}`);
+  return host.slice('unix://'.length);
+}
+
 export class EngineSocketProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
-  constructor(readonly socketPath: string, private readonly target = '/var/run/docker.sock') {}
+  /** `target`: the socket of the engine this tier runs against (Docker's, or Podman's in integration-podman). */
+  constructor(readonly socketPath: string, private readonly target = engineSocketPath()) {}
 
   async open(): Promise<void> {
     await fs.rm(this.socketPath, { force: true });
