@@ -1,6 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createScanner, parseTree, printParseErrorCode, SyntaxKind, type Node, type ParseError } from 'jsonc-parser';
-import schema from '../../media/fn.schema.json';
 
 /** fn.json as the user wrote it; every field optional (see media/fn.schema.json). */
 export interface FnConfig {
@@ -50,15 +49,14 @@ export const MAX_CONFIG_DEPTH = 64;
 /** Problems listed for one file; one more line says how many were left out. */
 export const MAX_LISTED_PROBLEMS = 100;
 
-let compiled: ValidateFunction<FnConfig> | undefined;
-/** Compiled on first use: ajv takes ~40 ms to load, which extension activation should not pay. */
+/**
+ * The schema compiled ahead of time (scripts/gen-fn-validator.mjs, ajv's standalone code): the
+ * extension host never loads ajv's compiler nor compiles the schema, so the first fn.json it checks
+ * costs no more than the next. Loaded on first use.
+ */
 function validator(): ValidateFunction<FnConfig> {
-  if (!compiled) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Ajv = require('ajv').default as typeof import('ajv').default;
-    compiled = new Ajv({ allErrors: true, strict: false }).compile<FnConfig>(schema);
-  }
-  return compiled;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./generated/fnValidator') as ValidateFunction<FnConfig>;
 }
 
 /** The problem for an fn.json over MAX_CONFIG_BYTES, for callers that check the size before reading it. */
