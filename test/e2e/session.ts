@@ -51,7 +51,11 @@ export async function openSession(name: string, options: SessionOptions = {}): P
       await ui.screenshot('final').catch(() => undefined);
       await browser.close();
       await server.stop();
-      for (const id of containers()) execFileSync('docker', ['rm', '-f', id]);
+      // VS Code's own clean-up may be removing them already ("removal … already in progress"): then wait for it.
+      for (const id of containers()) {
+        try { execFileSync('docker', ['rm', '-f', id], { stdio: 'pipe' }); } catch { /* being removed, or gone */ }
+      }
+      await until('this workspace\'s containers to be gone', () => containers().length === 0, 15_000);
     },
   };
 }
