@@ -65,6 +65,26 @@ export class Workbench {
     await this.page.locator('.tabs-container .tab.active', { hasText: path.basename(relativePath) }).waitFor({ timeout: 10_000 });
   }
 
+  /** Opens the Functions view from the activity bar, unless it is open already. */
+  async showFunctionsView(): Promise<void> {
+    if (await this.page.locator('.pane-header', { hasText: /Functions/i }).first().isVisible()) return;
+    await this.page.locator('.activitybar [aria-label^="Local Serverless"]').first().click();
+  }
+
+  /**
+   * Makes sure `name` runs, whatever earlier tests did: Build and Run from the palette unless its
+   * row already says it runs. Lets a test that needs a running function stand alone.
+   */
+  async ensureRunning(name: string): Promise<void> {
+    await this.showFunctionsView();
+    await this.treeRow(name).waitFor({ timeout: 30_000 });
+    const running = this.treeRow(new RegExp(`${name}.*running at`));
+    if (await running.isVisible()) return;
+    await this.runCommand('Local Serverless: Build and Run');
+    await this.pick(name);
+    await running.waitFor({ timeout: 90_000 });
+  }
+
   treeRow(text: string | RegExp) {
     return this.page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
   }
