@@ -9,13 +9,11 @@ import { describeRun, planBuild, planRun } from '../core/plan';
 import { planUpdate, type FileChange } from '../core/updatePlan';
 import { findFreePort, isPortFree, waitForPort } from '../core/ports';
 import { remotePublishNotice } from '../engine/endpoint';
+import { LogFollower, type OutputSink } from './logFollower';
+import { OwnEvents, type Expected } from './ownEvents';
 import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent, PortInUseError } from '../engine/engine';
 
-/** Where a function's build output and container logs go: a vscode.OutputChannel fits this shape. */
-export interface OutputSink {
-  append(text: string): void;
-  appendLine(text: string): void;
-}
+export type { OutputSink } from './logFollower';
 
 export type FunctionState =
   | { kind: 'notBuilt' }
@@ -61,16 +59,10 @@ export class FunctionRunner implements Disposable {
   lastError: string | undefined;
   private containerId: string | undefined;
   private hostPort: number | undefined;
-  /** Containers we are removing on purpose: their `die`/`destroy` events are not news. */
-  private readonly removing = new Set<string>();
-  /** Containers restarted by a sync: their die/start events are expected. */
-  private readonly restarting = new Set<string>();
-  /** Containers we are starting: their start event is expected. */
-  private readonly starting = new Set<string>();
+  /** The transitions our own operations cause: their events are not news. */
+  private readonly own = new OwnEvents();
   /** Previous containers stopped while a new one starts on their port: kept to start again should the new one fail. */
   private readonly standingBy = new Set<string>();
-  /** The new container whose start `replaceContainer` is watching: it reports its exit itself. */
-  private onTrial: string | undefined;
   /** Removals of replaced containers still under way. */
   private readonly retiring = new Set<Promise<unknown>>();
   /**
@@ -86,9 +78,6 @@ export class FunctionRunner implements Disposable {
   private workingDir = '/';
   /** Signal that reloads the process in place, from the image label `local-serverless.reload`. */
   private reloadSignal: string | undefined;
-  private logs: AbortController | undefined;
-  /** Settles when the followed log stream ends (the container stopped) or is detached. */
-  private logsDone: Promise<void> = Promise.resolve();
   private inflight: { controller: AbortController; done: Promise<unknown> } | undefined;
   private disposed = false;
   /**
@@ -104,6 +93,7 @@ export class FunctionRunner implements Disposable {
       if (!this.disposed) this.openOutput().appendLine(text);
     },
   };
+  private readonly logs: LogFollower;
 
   constructor(
     public spec: FunctionSpec,
@@ -112,6 +102,7 @@ export class FunctionRunner implements Disposable {
     private readonly openOutput: () => OutputSink,
     private readonly options: RunnerOptions = {},
   ) {
+    this.logs = new LogFollower(engine, this.sink);
     if (spec.problems.length) this.currentState = { kind: 'misconfigured', message: spec.problems[0].message };
   }
 
@@ -214,15 +205,20 @@ export class FunctionRunner implements Disposable {
       await this.engine.signal(id, this.reloadSignal);
       return `${files.length} file(s) copied, reloaded by ${this.reloadSignal}`;
     }
-    this.restarting.add(id);
+    const restart = this.own.expect(id, 'die', 'start');
+    // Until it answers again, an exit is this sync's to report (it fails), not news.
+    const exitBeforeAnswering = this.own.expect(id, 'die');
     try {
       const restartedAt = Math.floor(Date.now() / 1000);
-      await this.engine.restart(id);
+      await this.engine.restart(id).catch((error: unknown) => {
+        restart.withdraw();
+        throw error;
+      });
       // The attach stream ended with the old process: follow the new one's output from the restart on.
-      await this.attachLogs(id, restartedAt);
+      await this.logs.follow(id, restartedAt);
       await this.waitUntilServing(this.hostPort, signal);
     } finally {
-      this.restarting.delete(id);
+      exitBeforeAnswering.withdraw();
     }
     return `${files.length} file(s) copied, container restarted`;
   }
@@ -316,9 +312,11 @@ export class FunctionRunner implements Disposable {
     // The old container holds the host port until it stops; creating the new one needs no port,
     // so both happen at once. One that no longer serves is not worth keeping.
     if (previous) this.standingBy.add(previous.id);
-    const freeing = parked || !old ? Promise.resolve() : previous ? this.engine.stop(previous.id, STOP_GRACE_SECONDS) : this.removeContainer(old, 0);
+    const freeing = parked || !old ? Promise.resolve() : previous ? this.stopContainer(previous.id) : this.removeContainer(old, 0);
     out.appendLine(`[run] ${describeRun(request)}`);
     let id: string | undefined;
+    /** Until the new container answers, an exit is this method's to report, not news. */
+    let exitBeforeAnswering: Expected | undefined;
     try {
       try {
         id = await this.engine.create(request);
@@ -327,18 +325,19 @@ export class FunctionRunner implements Disposable {
       }
       this.containerId = id;
       this.hostPort = hostPort;
-      this.starting.add(id);
-      this.onTrial = id;
-      await this.attachLogs(id);
+      this.own.expect(id, 'start');
+      exitBeforeAnswering = this.own.expect(id, 'die');
+      await this.logs.follow(id);
       await this.engine.start(id).catch((error: unknown) => {
         if (error instanceof PortInUseError) throw new UserFacingError(`${error.message} Stop what uses it, or change "hostPort" in fn.json.`);
         throw error;
       });
       await this.waitUntilAnswering(id, hostPort, signal);
+      exitBeforeAnswering.withdraw();
       this.workingDir = (await this.engine.inspect(id))?.workingDir ?? '/';
     } catch (error) {
       const failure = await this.startFailure(id, error, previous ? 'the new container' : 'the container');
-      if (failure.exited) await this.logsEnded(1_000); // its last words (a stack trace) reach the channel first
+      if (failure.exited) await this.logs.ended(1_000); // its last words (a stack trace) reach the channel first
       if (id && (previous || !failure.exited)) await this.removeContainer(id, 0);
       if (previous && isCancellation(error) && (this.superseded.has(signal) || this.stopping)) {
         // A newer rebuild comes next and would stop the previous container again at once, or Stop removes it.
@@ -354,13 +353,6 @@ export class FunctionRunner implements Disposable {
       }
       if (isCancellation(error) || (!id && !previous)) throw error;
       throw new StartFailedError(failure.message, failure.remedy);
-    } finally {
-      if (id) {
-        const started = id;
-        if (this.onTrial === started) this.onTrial = undefined;
-        // The start event may arrive after start() returns; keep treating it as ours for a moment.
-        setTimeout(() => this.starting.delete(started), 2_000).unref();
-      }
     }
     if (previous) this.retire(previous.id);
     const url = urlFor(hostPort);
@@ -429,13 +421,16 @@ export class FunctionRunner implements Disposable {
     this.hostPort = previous.hostPort;
     this.workingDir = previous.workingDir;
     this.reloadSignal = previous.reloadSignal;
-    this.starting.add(previous.id);
+    this.own.expect(previous.id, 'start');
+    // Until it answers, an exit is this method's to report, not news.
+    const exitBeforeAnswering = this.own.expect(previous.id, 'die');
     this.output().appendLine(`↺ starting the previous container (${previous.id.slice(0, 12)}) again`);
     try {
-      await this.attachLogs(previous.id);
+      await this.logs.follow(previous.id);
       await this.engine.start(previous.id);
       // Not cancellable: whatever runs next (a retry, a sync) must find it serving.
       await this.waitUntilAnswering(previous.id, previous.hostPort);
+      exitBeforeAnswering.withdraw();
       this.setState({ kind: 'running', url: urlFor(previous.hostPort), containerId: previous.id, hostPort: previous.hostPort });
       return true;
     } catch (error) {
@@ -446,7 +441,6 @@ export class FunctionRunner implements Disposable {
       return false;
     } finally {
       this.standingBy.delete(previous.id);
-      setTimeout(() => this.starting.delete(previous.id), 2_000).unref();
     }
   }
 
@@ -491,29 +485,6 @@ export class FunctionRunner implements Disposable {
     }
   }
 
-  /** Streams the container's output into the function's sink until the container goes or we detach. */
-  private async attachLogs(containerId: string, sinceUnixSeconds?: number): Promise<void> {
-    this.logs?.abort();
-    const controller = new AbortController();
-    this.logs = controller;
-    const out = this.output();
-    const chunks = await this.engine.attach(containerId, controller.signal, sinceUnixSeconds);
-    this.logsDone = (async () => {
-      try {
-        for await (const chunk of chunks) out.append(chunk.text);
-      } catch (error) {
-        if (!controller.signal.aborted) out.appendLine(`[logs] detached: ${errorMessage(error)}`);
-      }
-    })();
-  }
-
-  /** Waits, at most `limitMs`, for the followed container's output to end. */
-  private async logsEnded(limitMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.logsDone, new Promise((r) => { timer = setTimeout(r, limitMs); })]);
-    clearTimeout(timer);
-  }
-
   /** Adopts a container of this function found by its labels (after a reload or a crash). */
   async adopt(info: ContainerInfo): Promise<void> {
     if (this.containerId === info.id) return;
@@ -524,7 +495,7 @@ export class FunctionRunner implements Disposable {
     if (info.running && info.hostPort) {
       this.setState({ kind: 'running', url: urlFor(info.hostPort), containerId: info.id, hostPort: info.hostPort });
       this.output().appendLine(`↺ found ${this.spec.name} already running at ${urlFor(info.hostPort)} (container ${info.id.slice(0, 12)})`);
-      await this.attachLogs(info.id, Math.floor(Date.now() / 1000));
+      await this.logs.follow(info.id, Math.floor(Date.now() / 1000));
     } else {
       this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: info.id });
     }
@@ -532,22 +503,19 @@ export class FunctionRunner implements Disposable {
 
   /** Reacts to Docker's event stream: a container stopped or removed outside VS Code shows as such. */
   handleEvent(event: EngineEvent): void {
-    if (event.containerId !== this.containerId || this.removing.has(event.containerId) || this.standingBy.has(event.containerId)) return;
-    if (event.containerId === this.onTrial) return;
-    // Our own starts and sync restarts announce themselves too: those are not news.
-    if (this.restarting.has(event.containerId) && (event.action === 'die' || event.action === 'start')) return;
-    if (this.starting.has(event.containerId) && event.action === 'start') return;
+    // Our own starts, stops, restarts and removals announce themselves too: those are not news.
+    if (this.own.claim(event) || event.containerId !== this.containerId) return;
     if (event.action === 'die') {
       this.output().appendLine(`■ ${this.spec.name} exited with code ${event.exitCode ?? '?'}`);
       this.setState({ kind: 'exited', exitCode: event.exitCode ?? -1, containerId: event.containerId });
     } else if (event.action === 'destroy') {
       this.containerId = undefined;
-      this.logs?.abort();
+      this.logs.detach();
       if (this.currentState.kind !== 'building') this.setState({ kind: 'stopped' });
     } else if (event.action === 'start' && this.hostPort) {
       this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: event.containerId, hostPort: this.hostPort });
       // Restarted (by a sync, or outside VS Code): follow its output again from the restart on.
-      void this.attachLogs(event.containerId, event.time ?? Math.floor(Date.now() / 1000)).catch(() => undefined);
+      void this.logs.follow(event.containerId, event.time ?? Math.floor(Date.now() / 1000)).catch(() => undefined);
     }
   }
 
@@ -577,14 +545,24 @@ export class FunctionRunner implements Disposable {
   }
 
   private async removeContainer(id: string, graceSeconds: number): Promise<void> {
-    this.removing.add(id);
+    // A running container dies first; a stopped one is only destroyed.
+    const removal = this.own.expect(id, 'die', 'destroy');
     try {
-      if (this.containerId === id) this.logs?.abort();
+      if (this.containerId === id) this.logs.detach();
       await this.engine.remove(id, graceSeconds);
-    } finally {
-      // Events for this container may still be in flight; keep ignoring them for a moment.
-      setTimeout(() => this.removing.delete(id), 5_000).unref();
+    } catch (error) {
+      removal.withdraw();
+      throw error;
     }
+  }
+
+  /** Stops a container we keep (a previous one, freeing its port for a new one). */
+  private async stopContainer(id: string): Promise<void> {
+    const stopping = this.own.expect(id, 'die');
+    await this.engine.stop(id, STOP_GRACE_SECONDS).catch((error: unknown) => {
+      stopping.withdraw();
+      throw error;
+    });
   }
 
   /** Throws, saying what to fix, when fn.json has problems: nothing runs with half a config. */
@@ -608,10 +586,10 @@ export class FunctionRunner implements Disposable {
   async disposeAsync(): Promise<void> {
     this.disposed = true;
     this.inflight?.controller.abort();
-    this.logs?.abort();
+    this.logs.detach();
     this.stateEmitter.dispose();
     await this.inflight?.done.catch(() => undefined);
-    this.logs?.abort();
+    this.logs.detach();
     if (this.containerId) await this.removeContainer(this.containerId, 0).catch(() => undefined);
     // A previous container stopped while a new one starts would otherwise stay behind, stopped.
     for (const id of this.standingBy) await this.removeContainer(id, 0).catch(() => undefined);
