@@ -15,7 +15,8 @@ import { BuildFailedError, type ContainerEngine, type ContainerInfo, type Engine
 
 export type { OutputSink } from './logFollower';
 
-export type FunctionState =
+/** What the function's container is doing. */
+export type ContainerState =
   | { kind: 'notBuilt' }
   | { kind: 'building'; step: 'build' | 'start' }
   | { kind: 'running'; url: string; containerId: string; hostPort: number }
@@ -23,6 +24,12 @@ export type FunctionState =
   | { kind: 'failed'; message: string }
   | { kind: 'stopped' }
   | { kind: 'misconfigured'; message: string };
+
+/**
+ * The container's state, and the last update's error while it stands: a failed rebuild leaves the
+ * previous container running, and the failure shows beside whatever state follows until an update succeeds.
+ */
+export type FunctionState = ContainerState & { lastError?: string };
 
 /** Image label by which a Dockerfile says SIGHUP reloads its code in place (the templates set it). */
 export const RELOAD_LABEL = 'local-serverless.reload';
@@ -55,8 +62,6 @@ export class FunctionRunner implements Disposable {
   private currentState: FunctionState = { kind: 'notBuilt' };
   /** A container of ours is up and answering (also while a rebuild is under way). */
   private serving = false;
-  /** Set when the latest build failed while an older container still serves. */
-  lastError: string | undefined;
   private containerId: string | undefined;
   private hostPort: number | undefined;
   /** The transitions our own operations cause: their events are not news. */
@@ -116,6 +121,11 @@ export class FunctionRunner implements Disposable {
 
   get state(): FunctionState {
     return this.currentState;
+  }
+
+  /** The last update's error while it stands (see FunctionState). */
+  get lastError(): string | undefined {
+    return this.currentState.lastError;
   }
 
   get url(): string | undefined {
@@ -184,13 +194,11 @@ export class FunctionRunner implements Disposable {
         await this.buildAndRun();
         out.appendLine(`↻ ${what} changed → rebuild (${plan.reason}): new code serving after ${Math.round(performance.now() - started)} ms`);
       }
-      this.lastError = undefined;
-      this.setState(this.currentState);
+      this.setLastError(undefined);
     } catch (error) {
       if (isCancellation(error)) return;
       out.appendLine(`✖ ${what} changed → ${plan.kind} failed: ${errorMessage(error)}; the last good container keeps serving`);
-      this.lastError = errorMessage(error);
-      this.setState(this.currentState);
+      this.setLastError(errorMessage(error));
     }
   }
 
@@ -244,8 +252,7 @@ export class FunctionRunner implements Disposable {
       this.setState({ kind: 'building', step: 'start' });
       const url = await this.replaceContainer(signal, previousReloadSignal);
       out.appendLine(`▶ ${this.spec.name} running at ${url} (build ${seconds(built - started)}, start ${seconds(performance.now() - built)})`);
-      this.lastError = undefined;
-      this.setState(this.currentState); // refresh listeners: lastError cleared
+      this.setLastError(undefined);
       return url;
     } catch (error) {
       const cancelled = isCancellation(error);
@@ -268,8 +275,8 @@ export class FunctionRunner implements Disposable {
         throw new CancelledError();
       }
       const message = errorMessage(error);
-      this.lastError = message;
-      if (!stateSet) this.restoreStateAfterFailure(hadContainer, message);
+      if (stateSet) this.setLastError(message);
+      else this.restoreStateAfterFailure(hadContainer, message);
       const keepsServing = hadContainer && this.currentState.kind === 'running' ? this.currentState.url : undefined;
       if (keepsServing) out.appendLine(`  the previous container keeps serving at ${keepsServing}`);
       if (error instanceof BuildFailedError) throw new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput);
@@ -281,11 +288,13 @@ export class FunctionRunner implements Disposable {
     }
   }
 
+  /** After a failed update (`message`) or a cancelled one (none: the last error stays as it was). */
   private restoreStateAfterFailure(hadContainer: boolean, message?: string): void {
+    const lastError = message === undefined ? {} : { lastError: message };
     if (hadContainer && this.containerId && this.hostPort) {
-      this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: this.containerId, hostPort: this.hostPort });
+      this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: this.containerId, hostPort: this.hostPort, ...lastError });
     } else if (message) {
-      this.setState({ kind: 'failed', message });
+      this.setState({ kind: 'failed', message, ...lastError });
     } else {
       this.setState(this.containerId ? this.currentState : { kind: 'notBuilt' });
     }
@@ -572,11 +581,19 @@ export class FunctionRunner implements Disposable {
     }
   }
 
+  /** Changes state; the last error carries over unless `state` says otherwise. */
   private setState(state: FunctionState): void {
     // `building` keeps whatever container was serving before it.
     if (state.kind !== 'building') this.serving = state.kind === 'running';
-    this.currentState = state;
-    this.stateEmitter.fire(state);
+    const lastError = 'lastError' in state ? state.lastError : this.currentState.lastError;
+    const { lastError: _previous, ...container } = state;
+    this.currentState = lastError === undefined ? container as ContainerState : { ...container as ContainerState, lastError };
+    this.stateEmitter.fire(this.currentState);
+  }
+
+  /** Records how the last update went, in the state listeners see. */
+  private setLastError(lastError: string | undefined): void {
+    this.setState({ ...this.currentState, lastError });
   }
 
   /**
