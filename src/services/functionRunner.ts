@@ -11,6 +11,7 @@ import { findFreePort, isPortFree, waitForPort } from '../core/ports';
 import { remotePublishNotice } from '../engine/endpoint';
 import { LogFollower, type OutputSink } from './logFollower';
 import { OwnEvents, type Expected } from './ownEvents';
+import { explainStartFailure, PreviousContainers, StartFailedError, type PreviousContainer } from './replacement';
 import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent, PortInUseError } from '../engine/engine';
 
 export type { OutputSink } from './logFollower';
@@ -66,15 +67,11 @@ export class FunctionRunner implements Disposable {
   private hostPort: number | undefined;
   /** The transitions our own operations cause: their events are not news. */
   private readonly own = new OwnEvents();
-  /** Previous containers stopped while a new one starts on their port: kept to start again should the new one fail. */
-  private readonly standingBy = new Set<string>();
-  /** Removals of replaced containers still under way. */
-  private readonly retiring = new Set<Promise<unknown>>();
-  /**
-   * The previous container, stopped, when a newer rebuild cancelled an update while its new
-   * container started: the newer one replaces it as it stands, rather than starting it again first.
-   */
-  private parked: PreviousContainer | undefined;
+  /** Containers a replacement left stopped, parked or being removed. */
+  private readonly previous = new PreviousContainers(
+    (id) => this.removeContainer(id, 0),
+    (id, error) => this.output().appendLine(`[run] could not remove the previous container ${id.slice(0, 12)}: ${errorMessage(error)}`),
+  );
   /** Signals of updates cancelled by a newer rebuild (not by Stop or the caller). */
   private readonly superseded = new WeakSet<AbortSignal>();
   /** Stop is under way: a cancelled update leaves a stopped previous container to it, rather than starting it again. */
@@ -208,7 +205,7 @@ export class FunctionRunner implements Disposable {
     if (!id || this.currentState.kind !== 'running' || !this.hostPort) throw new Error('the function is not running');
     await this.engine.copyInto(id, this.spec.folder, files, this.workingDir);
     throwIfAborted(signal);
-    if (this.parked) throw new CancelledError(); // a rebuild is next, and its image holds these files
+    if (this.previous.parked) throw new CancelledError(); // a rebuild is next, and its image holds these files
     if (this.reloadSignal) {
       await this.engine.signal(id, this.reloadSignal);
       return `${files.length} file(s) copied, reloaded by ${this.reloadSignal}`;
@@ -265,9 +262,9 @@ export class FunctionRunner implements Disposable {
       if (!stateSet) this.reloadSignal = previousReloadSignal;
       // A previous container parked by an update a newer rebuild cancelled serves again, unless
       // this update too gives way to a newer rebuild.
-      const parked = this.parked;
+      const parked = this.previous.parked;
       if (parked && !(cancelled && (this.superseded.has(signal) || this.stopping))) {
-        this.parked = undefined;
+        this.previous.takeParked();
         if (!(await this.restorePrevious(parked))) stateSet = true;
       }
       if (cancelled) {
@@ -313,14 +310,13 @@ export class FunctionRunner implements Disposable {
     const request = planRun(this.spec, this.ownerId, hostPort, envFileValues);
     throwIfAborted(signal);
     const old = this.containerId;
-    const parked = this.parked;
-    this.parked = undefined;
+    const parked = this.previous.takeParked();
     const previous: PreviousContainer | undefined = parked ?? (old && this.serving && this.hostPort
       ? { id: old, hostPort: this.hostPort, workingDir: this.workingDir, reloadSignal: previousReloadSignal }
       : undefined);
     // The old container holds the host port until it stops; creating the new one needs no port,
     // so both happen at once. One that no longer serves is not worth keeping.
-    if (previous) this.standingBy.add(previous.id);
+    if (previous) this.previous.standBy(previous);
     const freeing = parked || !old ? Promise.resolve() : previous ? this.stopContainer(previous.id) : this.removeContainer(old, 0);
     out.appendLine(`[run] ${describeRun(request)}`);
     let id: string | undefined;
@@ -345,7 +341,8 @@ export class FunctionRunner implements Disposable {
       exitBeforeAnswering.withdraw();
       this.workingDir = (await this.engine.inspect(id))?.workingDir ?? '/';
     } catch (error) {
-      const failure = await this.startFailure(id, error, previous ? 'the new container' : 'the container');
+      const info = id ? await this.engine.inspect(id).catch(() => undefined) : undefined;
+      const failure = explainStartFailure(info, error, previous ? 'the new container' : 'the container', this.spec.port, this.readyTimeoutMs);
       if (failure.exited) await this.logs.ended(1_000); // its last words (a stack trace) reach the channel first
       if (id && (previous || !failure.exited)) await this.removeContainer(id, 0);
       if (previous && isCancellation(error) && (this.superseded.has(signal) || this.stopping)) {
@@ -363,7 +360,7 @@ export class FunctionRunner implements Disposable {
       if (isCancellation(error) || (!id && !previous)) throw error;
       throw new StartFailedError(failure.message, failure.remedy);
     }
-    if (previous) this.retire(previous.id);
+    if (previous) this.previous.retire(previous.id);
     const url = urlFor(hostPort);
     this.setState({ kind: 'running', url, containerId: id, hostPort });
     return url;
@@ -391,33 +388,8 @@ export class FunctionRunner implements Disposable {
     await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
   }
 
-  /** Says why a new container did not come up, and what to do about it. */
-  private async startFailure(id: string | undefined, error: unknown, which: string): Promise<{ exited: boolean; exitCode?: number; message: string; remedy: string }> {
-    const info = id ? await this.engine.inspect(id).catch(() => undefined) : undefined;
-    // Already says what happened and what to do (a taken port, a remote engine's unreachable port).
-    if (error instanceof UserFacingError && !(info && !info.running && info.state !== 'created')) {
-      return { exited: false, message: error.message.replace(/\.$/, ''), remedy: '' };
-    }
-    if (info && !info.running && info.state !== 'created') {
-      return {
-        exited: true,
-        exitCode: info.exitCode,
-        message: `${which} exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output in the function's output channel`,
-        remedy: 'Fix what its output shows, then save again or run Build and Run.',
-      };
-    }
-    if (info?.running) {
-      return {
-        exited: false,
-        message: `${which} did not answer on port ${this.spec.port} within ${Math.round(this.readyTimeoutMs / 1000)} s`,
-        remedy: `Make its server listen on 0.0.0.0 at $PORT (${this.spec.port}, the "port" in fn.json or the Dockerfile's EXPOSE), then save again or run Build and Run.`,
-      };
-    }
-    return { exited: false, message: errorMessage(error), remedy: 'Save again or run Build and Run to retry.' };
-  }
-
   private parkPrevious(previous: PreviousContainer): void {
-    this.parked = previous;
+    this.previous.park(previous);
     this.containerId = previous.id;
     this.hostPort = previous.hostPort;
     this.workingDir = previous.workingDir;
@@ -449,19 +421,8 @@ export class FunctionRunner implements Disposable {
       else this.setState({ kind: 'failed', message: errorMessage(error) });
       return false;
     } finally {
-      this.standingBy.delete(previous.id);
+      this.previous.restored(previous.id);
     }
-  }
-
-  /** Removes a replaced container without holding up the new one; disposal still waits for it. */
-  private retire(id: string): void {
-    const removal = this.removeContainer(id, 0)
-      .catch((error) => this.output().appendLine(`[run] could not remove the previous container ${id.slice(0, 12)}: ${errorMessage(error)}`))
-      .finally(() => {
-        this.standingBy.delete(id);
-        this.retiring.delete(removal);
-      });
-    this.retiring.add(removal);
   }
 
   private async chooseHostPort(): Promise<number> {
@@ -540,9 +501,7 @@ export class FunctionRunner implements Disposable {
       this.inflight?.controller.abort();
       await this.inflight?.done.catch(() => undefined);
       const id = this.containerId;
-      await Promise.all(this.retiring);
-      if (this.parked) this.standingBy.delete(this.parked.id);
-      this.parked = undefined;
+      await this.previous.settleForStop();
       if (!id) return; // nothing runs: a function that was never built stays "not built"
       await this.removeContainer(id, 3);
       this.output().appendLine(`■ ${this.spec.name} stopped`);
@@ -608,29 +567,12 @@ export class FunctionRunner implements Disposable {
     await this.inflight?.done.catch(() => undefined);
     this.logs.detach();
     if (this.containerId) await this.removeContainer(this.containerId, 0).catch(() => undefined);
-    // A previous container stopped while a new one starts would otherwise stay behind, stopped.
-    for (const id of this.standingBy) await this.removeContainer(id, 0).catch(() => undefined);
-    await Promise.all(this.retiring);
+    await this.previous.removeAll();
     this.containerId = undefined;
   }
 
   dispose(): void {
     void this.disposeAsync();
-  }
-}
-
-/** A serving container stopped to free its port for a new one, and what the runner knew of it. */
-interface PreviousContainer {
-  id: string;
-  hostPort: number;
-  workingDir: string;
-  reloadSignal: string | undefined;
-}
-
-/** A new container did not come up; `remedy` says what to do. The runner has already set its state. */
-class StartFailedError extends UserFacingError {
-  constructor(message: string, readonly remedy: string) {
-    super(message);
   }
 }
 
