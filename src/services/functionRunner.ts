@@ -9,15 +9,15 @@ import { describeRun, planBuild, planRun } from '../core/plan';
 import { planUpdate, type FileChange } from '../core/updatePlan';
 import { findFreePort, isPortFree, waitForPort } from '../core/ports';
 import { remotePublishNotice } from '../engine/endpoint';
+import { LogFollower, type OutputSink } from './logFollower';
+import { OwnEvents, type Expected } from './ownEvents';
+import { explainStartFailure, PreviousContainers, StartFailedError, type PreviousContainer } from './replacement';
 import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent, PortInUseError } from '../engine/engine';
 
-/** Where a function's build output and container logs go: a vscode.OutputChannel fits this shape. */
-export interface OutputSink {
-  append(text: string): void;
-  appendLine(text: string): void;
-}
+export type { OutputSink } from './logFollower';
 
-export type FunctionState =
+/** What the function's container is doing. */
+export type ContainerState =
   | { kind: 'notBuilt' }
   | { kind: 'building'; step: 'build' | 'start' }
   | { kind: 'running'; url: string; containerId: string; hostPort: number }
@@ -25,6 +25,12 @@ export type FunctionState =
   | { kind: 'failed'; message: string }
   | { kind: 'stopped' }
   | { kind: 'misconfigured'; message: string };
+
+/**
+ * The container's state, and the last update's error while it stands: a failed rebuild leaves the
+ * previous container running, and the failure shows beside whatever state follows until an update succeeds.
+ */
+export type FunctionState = ContainerState & { lastError?: string };
 
 /** Image label by which a Dockerfile says SIGHUP reloads its code in place (the templates set it). */
 export const RELOAD_LABEL = 'local-serverless.reload';
@@ -57,27 +63,15 @@ export class FunctionRunner implements Disposable {
   private currentState: FunctionState = { kind: 'notBuilt' };
   /** A container of ours is up and answering (also while a rebuild is under way). */
   private serving = false;
-  /** Set when the latest build failed while an older container still serves. */
-  lastError: string | undefined;
   private containerId: string | undefined;
   private hostPort: number | undefined;
-  /** Containers we are removing on purpose: their `die`/`destroy` events are not news. */
-  private readonly removing = new Set<string>();
-  /** Containers restarted by a sync: their die/start events are expected. */
-  private readonly restarting = new Set<string>();
-  /** Containers we are starting: their start event is expected. */
-  private readonly starting = new Set<string>();
-  /** Previous containers stopped while a new one starts on their port: kept to start again should the new one fail. */
-  private readonly standingBy = new Set<string>();
-  /** The new container whose start `replaceContainer` is watching: it reports its exit itself. */
-  private onTrial: string | undefined;
-  /** Removals of replaced containers still under way. */
-  private readonly retiring = new Set<Promise<unknown>>();
-  /**
-   * The previous container, stopped, when a newer rebuild cancelled an update while its new
-   * container started: the newer one replaces it as it stands, rather than starting it again first.
-   */
-  private parked: PreviousContainer | undefined;
+  /** The transitions our own operations cause: their events are not news. */
+  private readonly own = new OwnEvents();
+  /** Containers a replacement left stopped, parked or being removed. */
+  private readonly previous = new PreviousContainers(
+    (id) => this.removeContainer(id, 0),
+    (id, error) => this.output().appendLine(`[run] could not remove the previous container ${id.slice(0, 12)}: ${errorMessage(error)}`),
+  );
   /** Signals of updates cancelled by a newer rebuild (not by Stop or the caller). */
   private readonly superseded = new WeakSet<AbortSignal>();
   /** Stop is under way: a cancelled update leaves a stopped previous container to it, rather than starting it again. */
@@ -86,9 +80,6 @@ export class FunctionRunner implements Disposable {
   private workingDir = '/';
   /** Signal that reloads the process in place, from the image label `local-serverless.reload`. */
   private reloadSignal: string | undefined;
-  private logs: AbortController | undefined;
-  /** Settles when the followed log stream ends (the container stopped) or is detached. */
-  private logsDone: Promise<void> = Promise.resolve();
   private inflight: { controller: AbortController; done: Promise<unknown> } | undefined;
   private disposed = false;
   /**
@@ -104,6 +95,7 @@ export class FunctionRunner implements Disposable {
       if (!this.disposed) this.openOutput().appendLine(text);
     },
   };
+  private readonly logs: LogFollower;
 
   constructor(
     public spec: FunctionSpec,
@@ -112,6 +104,7 @@ export class FunctionRunner implements Disposable {
     private readonly openOutput: () => OutputSink,
     private readonly options: RunnerOptions = {},
   ) {
+    this.logs = new LogFollower(engine, this.sink);
     if (spec.problems.length) this.currentState = { kind: 'misconfigured', message: spec.problems[0].message };
   }
 
@@ -125,6 +118,11 @@ export class FunctionRunner implements Disposable {
 
   get state(): FunctionState {
     return this.currentState;
+  }
+
+  /** The last update's error while it stands (see FunctionState). */
+  get lastError(): string | undefined {
+    return this.currentState.lastError;
   }
 
   get url(): string | undefined {
@@ -193,13 +191,11 @@ export class FunctionRunner implements Disposable {
         await this.buildAndRun();
         out.appendLine(`↻ ${what} changed → rebuild (${plan.reason}): new code serving after ${Math.round(performance.now() - started)} ms`);
       }
-      this.lastError = undefined;
-      this.setState(this.currentState);
+      this.setLastError(undefined);
     } catch (error) {
       if (isCancellation(error)) return;
       out.appendLine(`✖ ${what} changed → ${plan.kind} failed: ${errorMessage(error)}; the last good container keeps serving`);
-      this.lastError = errorMessage(error);
-      this.setState(this.currentState);
+      this.setLastError(errorMessage(error));
     }
   }
 
@@ -209,20 +205,25 @@ export class FunctionRunner implements Disposable {
     if (!id || this.currentState.kind !== 'running' || !this.hostPort) throw new Error('the function is not running');
     await this.engine.copyInto(id, this.spec.folder, files, this.workingDir);
     throwIfAborted(signal);
-    if (this.parked) throw new CancelledError(); // a rebuild is next, and its image holds these files
+    if (this.previous.parked) throw new CancelledError(); // a rebuild is next, and its image holds these files
     if (this.reloadSignal) {
       await this.engine.signal(id, this.reloadSignal);
       return `${files.length} file(s) copied, reloaded by ${this.reloadSignal}`;
     }
-    this.restarting.add(id);
+    const restart = this.own.expect(id, 'die', 'start');
+    // Until it answers again, an exit is this sync's to report (it fails), not news.
+    const exitBeforeAnswering = this.own.expect(id, 'die');
     try {
       const restartedAt = Math.floor(Date.now() / 1000);
-      await this.engine.restart(id);
+      await this.engine.restart(id).catch((error: unknown) => {
+        restart.withdraw();
+        throw error;
+      });
       // The attach stream ended with the old process: follow the new one's output from the restart on.
-      await this.attachLogs(id, restartedAt);
+      await this.logs.follow(id, restartedAt);
       await this.waitUntilServing(this.hostPort, signal);
     } finally {
-      this.restarting.delete(id);
+      exitBeforeAnswering.withdraw();
     }
     return `${files.length} file(s) copied, container restarted`;
   }
@@ -248,8 +249,7 @@ export class FunctionRunner implements Disposable {
       this.setState({ kind: 'building', step: 'start' });
       const url = await this.replaceContainer(signal, previousReloadSignal);
       out.appendLine(`▶ ${this.spec.name} running at ${url} (build ${seconds(built - started)}, start ${seconds(performance.now() - built)})`);
-      this.lastError = undefined;
-      this.setState(this.currentState); // refresh listeners: lastError cleared
+      this.setLastError(undefined);
       return url;
     } catch (error) {
       const cancelled = isCancellation(error);
@@ -262,9 +262,9 @@ export class FunctionRunner implements Disposable {
       if (!stateSet) this.reloadSignal = previousReloadSignal;
       // A previous container parked by an update a newer rebuild cancelled serves again, unless
       // this update too gives way to a newer rebuild.
-      const parked = this.parked;
+      const parked = this.previous.parked;
       if (parked && !(cancelled && (this.superseded.has(signal) || this.stopping))) {
-        this.parked = undefined;
+        this.previous.takeParked();
         if (!(await this.restorePrevious(parked))) stateSet = true;
       }
       if (cancelled) {
@@ -272,8 +272,8 @@ export class FunctionRunner implements Disposable {
         throw new CancelledError();
       }
       const message = errorMessage(error);
-      this.lastError = message;
-      if (!stateSet) this.restoreStateAfterFailure(hadContainer, message);
+      if (stateSet) this.setLastError(message);
+      else this.restoreStateAfterFailure(hadContainer, message);
       const keepsServing = hadContainer && this.currentState.kind === 'running' ? this.currentState.url : undefined;
       if (keepsServing) out.appendLine(`  the previous container keeps serving at ${keepsServing}`);
       if (error instanceof BuildFailedError) throw new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput);
@@ -285,11 +285,13 @@ export class FunctionRunner implements Disposable {
     }
   }
 
+  /** After a failed update (`message`) or a cancelled one (none: the last error stays as it was). */
   private restoreStateAfterFailure(hadContainer: boolean, message?: string): void {
+    const lastError = message === undefined ? {} : { lastError: message };
     if (hadContainer && this.containerId && this.hostPort) {
-      this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: this.containerId, hostPort: this.hostPort });
+      this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: this.containerId, hostPort: this.hostPort, ...lastError });
     } else if (message) {
-      this.setState({ kind: 'failed', message });
+      this.setState({ kind: 'failed', message, ...lastError });
     } else {
       this.setState(this.containerId ? this.currentState : { kind: 'notBuilt' });
     }
@@ -308,17 +310,18 @@ export class FunctionRunner implements Disposable {
     const request = planRun(this.spec, this.ownerId, hostPort, envFileValues);
     throwIfAborted(signal);
     const old = this.containerId;
-    const parked = this.parked;
-    this.parked = undefined;
+    const parked = this.previous.takeParked();
     const previous: PreviousContainer | undefined = parked ?? (old && this.serving && this.hostPort
       ? { id: old, hostPort: this.hostPort, workingDir: this.workingDir, reloadSignal: previousReloadSignal }
       : undefined);
     // The old container holds the host port until it stops; creating the new one needs no port,
     // so both happen at once. One that no longer serves is not worth keeping.
-    if (previous) this.standingBy.add(previous.id);
-    const freeing = parked || !old ? Promise.resolve() : previous ? this.engine.stop(previous.id, STOP_GRACE_SECONDS) : this.removeContainer(old, 0);
+    if (previous) this.previous.standBy(previous);
+    const freeing = parked || !old ? Promise.resolve() : previous ? this.stopContainer(previous.id) : this.removeContainer(old, 0);
     out.appendLine(`[run] ${describeRun(request)}`);
     let id: string | undefined;
+    /** Until the new container answers, an exit is this method's to report, not news. */
+    let exitBeforeAnswering: Expected | undefined;
     try {
       try {
         id = await this.engine.create(request);
@@ -327,18 +330,20 @@ export class FunctionRunner implements Disposable {
       }
       this.containerId = id;
       this.hostPort = hostPort;
-      this.starting.add(id);
-      this.onTrial = id;
-      await this.attachLogs(id);
+      this.own.expect(id, 'start');
+      exitBeforeAnswering = this.own.expect(id, 'die');
+      await this.logs.follow(id);
       await this.engine.start(id).catch((error: unknown) => {
         if (error instanceof PortInUseError) throw new UserFacingError(`${error.message} Stop what uses it, or change "hostPort" in fn.json.`);
         throw error;
       });
       await this.waitUntilAnswering(id, hostPort, signal);
+      exitBeforeAnswering.withdraw();
       this.workingDir = (await this.engine.inspect(id))?.workingDir ?? '/';
     } catch (error) {
-      const failure = await this.startFailure(id, error, previous ? 'the new container' : 'the container');
-      if (failure.exited) await this.logsEnded(1_000); // its last words (a stack trace) reach the channel first
+      const info = id ? await this.engine.inspect(id).catch(() => undefined) : undefined;
+      const failure = explainStartFailure(info, error, previous ? 'the new container' : 'the container', this.spec.port, this.readyTimeoutMs);
+      if (failure.exited) await this.logs.ended(1_000); // its last words (a stack trace) reach the channel first
       if (id && (previous || !failure.exited)) await this.removeContainer(id, 0);
       if (previous && isCancellation(error) && (this.superseded.has(signal) || this.stopping)) {
         // A newer rebuild comes next and would stop the previous container again at once, or Stop removes it.
@@ -354,15 +359,8 @@ export class FunctionRunner implements Disposable {
       }
       if (isCancellation(error) || (!id && !previous)) throw error;
       throw new StartFailedError(failure.message, failure.remedy);
-    } finally {
-      if (id) {
-        const started = id;
-        if (this.onTrial === started) this.onTrial = undefined;
-        // The start event may arrive after start() returns; keep treating it as ours for a moment.
-        setTimeout(() => this.starting.delete(started), 2_000).unref();
-      }
     }
-    if (previous) this.retire(previous.id);
+    if (previous) this.previous.retire(previous.id);
     const url = urlFor(hostPort);
     this.setState({ kind: 'running', url, containerId: id, hostPort });
     return url;
@@ -390,33 +388,8 @@ export class FunctionRunner implements Disposable {
     await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
   }
 
-  /** Says why a new container did not come up, and what to do about it. */
-  private async startFailure(id: string | undefined, error: unknown, which: string): Promise<{ exited: boolean; exitCode?: number; message: string; remedy: string }> {
-    const info = id ? await this.engine.inspect(id).catch(() => undefined) : undefined;
-    // Already says what happened and what to do (a taken port, a remote engine's unreachable port).
-    if (error instanceof UserFacingError && !(info && !info.running && info.state !== 'created')) {
-      return { exited: false, message: error.message.replace(/\.$/, ''), remedy: '' };
-    }
-    if (info && !info.running && info.state !== 'created') {
-      return {
-        exited: true,
-        exitCode: info.exitCode,
-        message: `${which} exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output in the function's output channel`,
-        remedy: 'Fix what its output shows, then save again or run Build and Run.',
-      };
-    }
-    if (info?.running) {
-      return {
-        exited: false,
-        message: `${which} did not answer on port ${this.spec.port} within ${Math.round(this.readyTimeoutMs / 1000)} s`,
-        remedy: `Make its server listen on 0.0.0.0 at $PORT (${this.spec.port}, the "port" in fn.json or the Dockerfile's EXPOSE), then save again or run Build and Run.`,
-      };
-    }
-    return { exited: false, message: errorMessage(error), remedy: 'Save again or run Build and Run to retry.' };
-  }
-
   private parkPrevious(previous: PreviousContainer): void {
-    this.parked = previous;
+    this.previous.park(previous);
     this.containerId = previous.id;
     this.hostPort = previous.hostPort;
     this.workingDir = previous.workingDir;
@@ -429,13 +402,16 @@ export class FunctionRunner implements Disposable {
     this.hostPort = previous.hostPort;
     this.workingDir = previous.workingDir;
     this.reloadSignal = previous.reloadSignal;
-    this.starting.add(previous.id);
+    this.own.expect(previous.id, 'start');
+    // Until it answers, an exit is this method's to report, not news.
+    const exitBeforeAnswering = this.own.expect(previous.id, 'die');
     this.output().appendLine(`↺ starting the previous container (${previous.id.slice(0, 12)}) again`);
     try {
-      await this.attachLogs(previous.id);
+      await this.logs.follow(previous.id);
       await this.engine.start(previous.id);
       // Not cancellable: whatever runs next (a retry, a sync) must find it serving.
       await this.waitUntilAnswering(previous.id, previous.hostPort);
+      exitBeforeAnswering.withdraw();
       this.setState({ kind: 'running', url: urlFor(previous.hostPort), containerId: previous.id, hostPort: previous.hostPort });
       return true;
     } catch (error) {
@@ -445,20 +421,8 @@ export class FunctionRunner implements Disposable {
       else this.setState({ kind: 'failed', message: errorMessage(error) });
       return false;
     } finally {
-      this.standingBy.delete(previous.id);
-      setTimeout(() => this.starting.delete(previous.id), 2_000).unref();
+      this.previous.restored(previous.id);
     }
-  }
-
-  /** Removes a replaced container without holding up the new one; disposal still waits for it. */
-  private retire(id: string): void {
-    const removal = this.removeContainer(id, 0)
-      .catch((error) => this.output().appendLine(`[run] could not remove the previous container ${id.slice(0, 12)}: ${errorMessage(error)}`))
-      .finally(() => {
-        this.standingBy.delete(id);
-        this.retiring.delete(removal);
-      });
-    this.retiring.add(removal);
   }
 
   private async chooseHostPort(): Promise<number> {
@@ -491,29 +455,6 @@ export class FunctionRunner implements Disposable {
     }
   }
 
-  /** Streams the container's output into the function's sink until the container goes or we detach. */
-  private async attachLogs(containerId: string, sinceUnixSeconds?: number): Promise<void> {
-    this.logs?.abort();
-    const controller = new AbortController();
-    this.logs = controller;
-    const out = this.output();
-    const chunks = await this.engine.attach(containerId, controller.signal, sinceUnixSeconds);
-    this.logsDone = (async () => {
-      try {
-        for await (const chunk of chunks) out.append(chunk.text);
-      } catch (error) {
-        if (!controller.signal.aborted) out.appendLine(`[logs] detached: ${errorMessage(error)}`);
-      }
-    })();
-  }
-
-  /** Waits, at most `limitMs`, for the followed container's output to end. */
-  private async logsEnded(limitMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.logsDone, new Promise((r) => { timer = setTimeout(r, limitMs); })]);
-    clearTimeout(timer);
-  }
-
   /** Adopts a container of this function found by its labels (after a reload or a crash). */
   async adopt(info: ContainerInfo): Promise<void> {
     if (this.containerId === info.id) return;
@@ -524,7 +465,7 @@ export class FunctionRunner implements Disposable {
     if (info.running && info.hostPort) {
       this.setState({ kind: 'running', url: urlFor(info.hostPort), containerId: info.id, hostPort: info.hostPort });
       this.output().appendLine(`↺ found ${this.spec.name} already running at ${urlFor(info.hostPort)} (container ${info.id.slice(0, 12)})`);
-      await this.attachLogs(info.id, Math.floor(Date.now() / 1000));
+      await this.logs.follow(info.id, Math.floor(Date.now() / 1000));
     } else {
       this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: info.id });
     }
@@ -532,22 +473,19 @@ export class FunctionRunner implements Disposable {
 
   /** Reacts to Docker's event stream: a container stopped or removed outside VS Code shows as such. */
   handleEvent(event: EngineEvent): void {
-    if (event.containerId !== this.containerId || this.removing.has(event.containerId) || this.standingBy.has(event.containerId)) return;
-    if (event.containerId === this.onTrial) return;
-    // Our own starts and sync restarts announce themselves too: those are not news.
-    if (this.restarting.has(event.containerId) && (event.action === 'die' || event.action === 'start')) return;
-    if (this.starting.has(event.containerId) && event.action === 'start') return;
+    // Our own starts, stops, restarts and removals announce themselves too: those are not news.
+    if (this.own.claim(event) || event.containerId !== this.containerId) return;
     if (event.action === 'die') {
       this.output().appendLine(`■ ${this.spec.name} exited with code ${event.exitCode ?? '?'}`);
       this.setState({ kind: 'exited', exitCode: event.exitCode ?? -1, containerId: event.containerId });
     } else if (event.action === 'destroy') {
       this.containerId = undefined;
-      this.logs?.abort();
+      this.logs.detach();
       if (this.currentState.kind !== 'building') this.setState({ kind: 'stopped' });
     } else if (event.action === 'start' && this.hostPort) {
       this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: event.containerId, hostPort: this.hostPort });
       // Restarted (by a sync, or outside VS Code): follow its output again from the restart on.
-      void this.attachLogs(event.containerId, event.time ?? Math.floor(Date.now() / 1000)).catch(() => undefined);
+      void this.logs.follow(event.containerId, event.time ?? Math.floor(Date.now() / 1000)).catch(() => undefined);
     }
   }
 
@@ -563,9 +501,7 @@ export class FunctionRunner implements Disposable {
       this.inflight?.controller.abort();
       await this.inflight?.done.catch(() => undefined);
       const id = this.containerId;
-      await Promise.all(this.retiring);
-      if (this.parked) this.standingBy.delete(this.parked.id);
-      this.parked = undefined;
+      await this.previous.settleForStop();
       if (!id) return; // nothing runs: a function that was never built stays "not built"
       await this.removeContainer(id, 3);
       this.output().appendLine(`■ ${this.spec.name} stopped`);
@@ -577,14 +513,24 @@ export class FunctionRunner implements Disposable {
   }
 
   private async removeContainer(id: string, graceSeconds: number): Promise<void> {
-    this.removing.add(id);
+    // A running container dies first; a stopped one is only destroyed.
+    const removal = this.own.expect(id, 'die', 'destroy');
     try {
-      if (this.containerId === id) this.logs?.abort();
+      if (this.containerId === id) this.logs.detach();
       await this.engine.remove(id, graceSeconds);
-    } finally {
-      // Events for this container may still be in flight; keep ignoring them for a moment.
-      setTimeout(() => this.removing.delete(id), 5_000).unref();
+    } catch (error) {
+      removal.withdraw();
+      throw error;
     }
+  }
+
+  /** Stops a container we keep (a previous one, freeing its port for a new one). */
+  private async stopContainer(id: string): Promise<void> {
+    const stopping = this.own.expect(id, 'die');
+    await this.engine.stop(id, STOP_GRACE_SECONDS).catch((error: unknown) => {
+      stopping.withdraw();
+      throw error;
+    });
   }
 
   /** Throws, saying what to fix, when fn.json has problems: nothing runs with half a config. */
@@ -594,11 +540,19 @@ export class FunctionRunner implements Disposable {
     }
   }
 
+  /** Changes state; the last error carries over unless `state` says otherwise. */
   private setState(state: FunctionState): void {
     // `building` keeps whatever container was serving before it.
     if (state.kind !== 'building') this.serving = state.kind === 'running';
-    this.currentState = state;
-    this.stateEmitter.fire(state);
+    const lastError = 'lastError' in state ? state.lastError : this.currentState.lastError;
+    const { lastError: _previous, ...container } = state;
+    this.currentState = lastError === undefined ? container as ContainerState : { ...container as ContainerState, lastError };
+    this.stateEmitter.fire(this.currentState);
+  }
+
+  /** Records how the last update went, in the state listeners see. */
+  private setLastError(lastError: string | undefined): void {
+    this.setState({ ...this.currentState, lastError });
   }
 
   /**
@@ -608,34 +562,17 @@ export class FunctionRunner implements Disposable {
   async disposeAsync(): Promise<void> {
     this.disposed = true;
     this.inflight?.controller.abort();
-    this.logs?.abort();
+    this.logs.detach();
     this.stateEmitter.dispose();
     await this.inflight?.done.catch(() => undefined);
-    this.logs?.abort();
+    this.logs.detach();
     if (this.containerId) await this.removeContainer(this.containerId, 0).catch(() => undefined);
-    // A previous container stopped while a new one starts would otherwise stay behind, stopped.
-    for (const id of this.standingBy) await this.removeContainer(id, 0).catch(() => undefined);
-    await Promise.all(this.retiring);
+    await this.previous.removeAll();
     this.containerId = undefined;
   }
 
   dispose(): void {
     void this.disposeAsync();
-  }
-}
-
-/** A serving container stopped to free its port for a new one, and what the runner knew of it. */
-interface PreviousContainer {
-  id: string;
-  hostPort: number;
-  workingDir: string;
-  reloadSignal: string | undefined;
-}
-
-/** A new container did not come up; `remedy` says what to do. The runner has already set its state. */
-class StartFailedError extends UserFacingError {
-  constructor(message: string, readonly remedy: string) {
-    super(message);
   }
 }
 

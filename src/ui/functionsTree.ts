@@ -91,16 +91,16 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     const { spec, state } = node.runner;
     const item = new vscode.TreeItem(spec.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `function:${spec.name}`;
-    item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state, node.runner.lastError)}`;
-    item.iconPath = stateIcon(state, node.runner.lastError);
+    item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state)}`;
+    item.iconPath = stateIcon(state);
     const autoReload = this.autoReloadEnabled(spec.name);
     // State and toggles are encoded for `when` clauses: "function.running autoReload.on".
     item.contextValue = `function.${state.kind} autoReload.${autoReload ? 'on' : 'off'}`;
     // Names, folders and build errors come from the workspace: appendText escapes them, so none renders as a link.
     const tooltip = new vscode.MarkdownString().appendMarkdown('**').appendText(spec.name).appendMarkdown(`** (${RUNTIME_LABELS[spec.runtime]})\n\n`)
-      .appendText(spec.folder).appendMarkdown('\n\n').appendText(describeState(state, node.runner.lastError))
+      .appendText(spec.folder).appendMarkdown('\n\n').appendText(describeState(state))
       .appendMarkdown(`\n\nAuto-reload on save: ${autoReload ? 'on' : 'off'}`);
-    if (node.runner.lastError) tooltip.appendMarkdown('\n\nLast update failed: ').appendText(node.runner.lastError);
+    if (state.lastError) tooltip.appendMarkdown('\n\nLast update failed: ').appendText(state.lastError);
     item.tooltip = tooltip;
     return item;
   }
@@ -111,11 +111,11 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
   }
 }
 
-export function describeState(state: FunctionState, lastError?: string): string {
+export function describeState(state: FunctionState): string {
   switch (state.kind) {
     case 'notBuilt': return 'not built';
     case 'building': return state.step === 'build' ? 'building…' : 'starting…';
-    case 'running': return lastError ? `running at ${state.url} (last build failed)` : `running at ${state.url}`;
+    case 'running': return state.lastError ? `running at ${state.url} (last build failed)` : `running at ${state.url}`;
     case 'exited': return `exited with code ${state.exitCode}`;
     case 'failed': return 'build failed';
     case 'stopped': return 'stopped';
@@ -123,9 +123,9 @@ export function describeState(state: FunctionState, lastError?: string): string 
   }
 }
 
-function stateIcon(state: FunctionState, lastError?: string): vscode.ThemeIcon {
+function stateIcon(state: FunctionState): vscode.ThemeIcon {
   switch (state.kind) {
-    case 'running': return new vscode.ThemeIcon(lastError ? 'warning' : 'vm-running', new vscode.ThemeColor(lastError ? 'list.warningForeground' : 'testing.iconPassed'));
+    case 'running': return new vscode.ThemeIcon(state.lastError ? 'warning' : 'vm-running', new vscode.ThemeColor(state.lastError ? 'list.warningForeground' : 'testing.iconPassed'));
     case 'building': return new vscode.ThemeIcon('loading~spin');
     case 'failed':
     case 'misconfigured': return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));

@@ -23,7 +23,7 @@ export async function resolveFunction(registry: FunctionRegistry, arg: unknown, 
   const current = active?.scheme === 'file' ? registry.findByFile(active.fsPath) : undefined;
   const ordered = current ? [current, ...functions.filter((f) => f !== current)] : functions;
   const picked = await vscode.window.showQuickPick(
-    ordered.map((runner) => ({ label: runner.spec.name, description: describeState(runner.state, runner.lastError), detail: vscode.workspace.asRelativePath(runner.spec.folder), runner })),
+    ordered.map((runner) => ({ label: runner.spec.name, description: describeState(runner.state), detail: vscode.workspace.asRelativePath(runner.spec.folder), runner })),
     { placeHolder, matchOnDescription: true },
   );
   if (!picked) throw new CancelledError();
