@@ -18,15 +18,22 @@ export class LogFollower {
 
   constructor(private readonly engine: ContainerEngine, private readonly sink: OutputSink) {}
 
-  /** Streams the container's output into the sink until the container goes or we detach. */
+  /**
+   * Streams the container's output into the sink until the container goes or we detach. Attaching
+   * (no `sinceUnixSeconds`: before a start) resolves once attached, so nothing printed at start is
+   * missed. Following from a time on (a running container, after a restart) resolves at once: the
+   * time already covers what comes meanwhile, and Podman sends no answer to a log follow until the
+   * container prints something, so waiting for it could wait forever on a quiet function.
+   */
   async follow(containerId: string, sinceUnixSeconds?: number): Promise<void> {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
-    const chunks = await this.engine.attach(containerId, controller.signal, sinceUnixSeconds);
+    const opening = this.engine.attach(containerId, controller.signal, sinceUnixSeconds);
+    if (sinceUnixSeconds === undefined) await opening; // a failure to attach is the caller's, as before
     this.done = (async () => {
       try {
-        for await (const chunk of chunks) this.sink.append(chunk.text);
+        for await (const chunk of await opening) this.sink.append(chunk.text);
       } catch (error) {
         if (!controller.signal.aborted) this.sink.appendLine(`[logs] detached: ${errorMessage(error)}`);
       }

@@ -129,12 +129,17 @@ describe('faults against the real Docker engine', () => {
     first.setSpecs([spec]);
     await first.connect();
     const url = await first.get('adopted')!.buildAndRun();
+    // A quiet function: nothing printed from here on. (Podman answers a log follow only once the
+    // container prints, so adoption must not wait for that answer.)
+    await new Promise((r) => setTimeout(r, 1_500));
     // Simulate a crash: the old registry goes without removing its containers.
     const out = new RecordingSink();
     const second = new FunctionRegistry(engine, ws.ownerId, () => out);
     try {
       second.setSpecs([spec]);
-      await second.connect();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([second.connect(), new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('connecting hung while adopting a quiet container')), 10_000); })]);
+      clearTimeout(timer);
       const runner = second.get('adopted')!;
       assert.equal(runner.state.kind, 'running');
       assert.equal(runner.url, url);
