@@ -67,7 +67,8 @@ export class Workbench {
 
   /** Opens the Functions view from the activity bar, unless it is open already. */
   async showFunctionsView(): Promise<void> {
-    if (await this.page.locator('.pane-header', { hasText: /Functions/i }).first().isVisible()) return;
+    // Clicking the activity bar icon of the view already shown would close the side bar: look first.
+    if (await this.page.locator('.part.sidebar .title-label', { hasText: /Local Serverless/i }).first().isVisible()) return;
     await this.page.locator('.activitybar [aria-label^="Local Serverless"]').first().click();
   }
 
