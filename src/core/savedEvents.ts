@@ -24,8 +24,7 @@ export async function readSavedEvent(folder: string, file: string): Promise<stri
   const real = await realPathInside(folder, file);
   if (real === undefined) {
     const shown = path.relative(folder, file).split(path.sep).join('/');
-    const exists = await fs.lstat(file).then(() => true, () => false);
-    if (!exists) throw new UserFacingError(`${shown} no longer exists in ${folder}: pick another event.`);
+    if (!(await savedEventExists(file))) throw new UserFacingError(`${shown} no longer exists in ${folder}: pick another event.`);
     throw new UserFacingError(`${shown} leads out of the function folder ${folder} through a symbolic link, so it is not read: saved events are read only from inside the folder. Replace the link with a regular file (or a link to one inside the folder) and invoke again.`);
   }
   return fs.readFile(real, 'utf8');
