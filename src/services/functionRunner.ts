@@ -194,7 +194,8 @@ export class FunctionRunner implements Disposable {
       this.setLastError(undefined);
     } catch (error) {
       if (isCancellation(error)) return;
-      out.appendLine(`✖ ${what} changed → ${plan.kind} failed: ${errorMessage(error)}; the last good container keeps serving`);
+      const serving = error instanceof SyncStoppedError ? '' : '; the last good container keeps serving';
+      out.appendLine(`✖ ${what} changed → ${plan.kind} failed: ${errorMessage(error)}${serving}`);
       this.setLastError(errorMessage(error));
     }
   }
@@ -221,7 +222,14 @@ export class FunctionRunner implements Disposable {
       });
       // The attach stream ended with the old process: follow the new one's output from the restart on.
       await this.logs.follow(id, restartedAt);
-      await this.waitUntilServing(this.hostPort, signal);
+      await this.waitUntilServing(this.hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
+    } catch (error) {
+      // Same container, new files: when the restarted process exits there is no old code to fall back on.
+      const info = await this.engine.inspect(id).catch(() => undefined);
+      if (!info || info.running || isCancellation(error)) throw error;
+      await this.logs.ended(1_000); // its last words (a stack trace) reach the channel first
+      this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: id });
+      throw new SyncStoppedError(`the restarted process exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output above. Fix the code, then run Build and Run`);
     } finally {
       exitBeforeAnswering.withdraw();
     }
@@ -587,3 +595,6 @@ function seconds(ms: number): string {
 function prefixLines(text: string, prefix: string): string {
   return text.replace(/^(?=.)/gm, prefix);
 }
+
+/** A sync restarted the container and its process exited: nothing serves until the next Build and Run. */
+class SyncStoppedError extends UserFacingError {}

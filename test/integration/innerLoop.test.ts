@@ -114,6 +114,24 @@ describe('the inner loop against the real Docker engine', () => {
     await sink('plain-app').waitFor(/existing app got \{'name': 'loop'\}/); // printed by the restarted process
   });
 
+  test('a sync whose restarted process exits at start says so at once, shows the exit code, and does not claim the old code serves', async () => {
+    const folder = path.join(ws.root, 'crash-app');
+    await fs.cp(path.resolve(__dirname, '../../../examples/existing-python-app'), folder, { recursive: true });
+    await fs.writeFile(path.join(folder, 'fn.json'), JSON.stringify({ name: 'crash-app', sync: ['*.py'] }));
+    registry.setSpecs([...registry.functions.map((r) => r.spec), await readSpec(folder)]);
+    const runner = registry.get('crash-app')!;
+    await runner.buildAndRun();
+    autoReload.reconcile();
+    await autoReload.ready('crash-app');
+    const app = path.join(folder, 'app.py');
+    await fs.writeFile(app, `raise SystemExit(3)\n${await fs.readFile(app, 'utf8')}`);
+    // Well under the 30 s ready timeout: the exit ends the wait.
+    await sink('crash-app').waitFor(/✖ app\.py changed → sync failed: .*exited with code 3.*Build and Run/, 15_000);
+    assert.doesNotMatch(sink('crash-app').text, /sync failed.*the last good container keeps serving/);
+    await until('the exited state', () => runner.state.kind === 'exited', 5_000);
+    assert.equal(runner.state.kind === 'exited' && runner.state.exitCode, 3);
+  });
+
   test('a breaking Dockerfile edit keeps the old container answering and says why', async () => {
     const runner = registry.get('loop-node')!;
     const url = runner.url!;
