@@ -7,6 +7,7 @@ import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
+import type { FunctionRunner } from '../../src/services/functionRunner';
 import { poll } from '../support/poll';
 import { ON_PODMAN, readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
 
@@ -97,16 +98,21 @@ describe('the inner loop against the real Docker engine', () => {
     assert.ok(count >= 1 && count <= 2, `expected 1 or 2 updates, got ${count}`);
   });
 
-  test('an image that does not reload on SIGHUP is restarted after a sync, and its logs keep flowing', async () => {
-    const folder = path.join(ws.root, 'plain-app');
+  /** The existing Python app (no reload label, so a sync restarts it) as a running, watched function syncing *.py. */
+  async function runPlainApp(name: string): Promise<{ runner: FunctionRunner; url: string; app: string }> {
+    const folder = path.join(ws.root, name);
     await fs.cp(path.resolve(__dirname, '../../../examples/existing-python-app'), folder, { recursive: true });
-    await fs.writeFile(path.join(folder, 'fn.json'), JSON.stringify({ name: 'plain-app', sync: ['*.py'] }));
+    await fs.writeFile(path.join(folder, 'fn.json'), JSON.stringify({ name, sync: ['*.py'] }));
     registry.setSpecs([...registry.functions.map((r) => r.spec), await readSpec(folder)]);
-    const runner = registry.get('plain-app')!;
+    const runner = registry.get(name)!;
     const url = await runner.buildAndRun();
     autoReload.reconcile();
-    await autoReload.ready('plain-app');
-    const app = path.join(folder, 'app.py');
+    await autoReload.ready(name);
+    return { runner, url, app: path.join(folder, 'app.py') };
+  }
+
+  test('an image that does not reload on SIGHUP is restarted after a sync, and its logs keep flowing', async () => {
+    const { runner, url, app } = await runPlainApp('plain-app');
     await fs.writeFile(app, (await fs.readFile(app, 'utf8')).replace('"service": "existing-python-app"}', '"service": "restarted-app"}'));
     await untilReply(url, (b) => b.includes('restarted-app'));
     await sink('plain-app').waitFor(/↻ app\.py changed → sync \(1 file\(s\) copied, container restarted\)/);
@@ -115,15 +121,7 @@ describe('the inner loop against the real Docker engine', () => {
   });
 
   test('a sync whose restarted process exits at start says so at once, shows the exit code, and does not claim the old code serves', async () => {
-    const folder = path.join(ws.root, 'crash-app');
-    await fs.cp(path.resolve(__dirname, '../../../examples/existing-python-app'), folder, { recursive: true });
-    await fs.writeFile(path.join(folder, 'fn.json'), JSON.stringify({ name: 'crash-app', sync: ['*.py'] }));
-    registry.setSpecs([...registry.functions.map((r) => r.spec), await readSpec(folder)]);
-    const runner = registry.get('crash-app')!;
-    await runner.buildAndRun();
-    autoReload.reconcile();
-    await autoReload.ready('crash-app');
-    const app = path.join(folder, 'app.py');
+    const { runner, app } = await runPlainApp('crash-app');
     await fs.writeFile(app, `raise SystemExit(3)\n${await fs.readFile(app, 'utf8')}`);
     // Well under the 30 s ready timeout: the exit ends the wait.
     await sink('crash-app').waitFor(/✖ app\.py changed → sync failed: .*exited with code 3.*Build and Run/, 15_000);
