@@ -1,0 +1,92 @@
+import type { FunctionMode, ScaleConfig } from '../core/scaling';
+
+/**
+ * What passes between the extension host (which builds images, starts and removes containers, and
+ * follows logs) and the gateway (which holds the listening socket, the queues and the scaling
+ * policy, in a worker thread of its own: see gatewayClient.ts). Plain data only: it crosses postMessage.
+ */
+
+/** One instance of a function: a container whose port is published on 127.0.0.1. */
+export interface GatewayInstance {
+  /** The container id. */
+  id: string;
+  /** Its port on 127.0.0.1: the gateway forwards to nothing else (never a container bridge address). */
+  hostPort: number;
+  /** starting: not answering yet; ready: takes requests; draining: being replaced or released, takes no new requests. */
+  state: 'starting' | 'ready' | 'draining';
+  /** Short name shown in the tree, the log prefix and the `x-local-serverless-replica` header (e.g. `hello-1`). */
+  label: string;
+}
+
+/** A function as the gateway routes it. Sent whole each time anything about it changes. */
+export interface GatewayFunction {
+  /** Routes `/<name>/…` (prefix removed) and Host `<name>.localhost` (path kept). */
+  name: string;
+  mode: FunctionMode;
+  /** With mode `off`: why, for the 503 reply (e.g. "hello is stopped: run Build and Run to start it"). */
+  offReason?: string;
+  scale: ScaleConfig;
+  /** Bounds a whole request, placing and cold start included (DESIGN.md "Timeouts"). */
+  timeoutSeconds: number;
+  instances: GatewayInstance[];
+}
+
+/** The gateway's requests to the extension host. */
+export type GatewayToHost =
+  /** Start `count` more instances (scale from zero, or out under load). Answer with setFunction, or startFailed. */
+  | { kind: 'scaleUp'; name: string; count: number }
+  /** Release this instance (idle past idleSeconds while more than `min` run): stop and remove it. */
+  | { kind: 'release'; name: string; instanceId: string }
+  /** A line for the function's output channel (a refused request, a timeout). */
+  | { kind: 'log'; name: string; line: string }
+  /** Live figures, about twice a second while anything changes. */
+  | { kind: 'stats'; stats: FunctionStats[] };
+
+export interface InstanceStats {
+  id: string;
+  label: string;
+  state: GatewayInstance['state'];
+  inFlight: number;
+  /** Requests it has answered since it joined. */
+  served: number;
+}
+
+/** One function's live figures. */
+export interface FunctionStats {
+  name: string;
+  /** Milliseconds since the epoch. */
+  time: number;
+  instances: InstanceStats[];
+  queued: number;
+  /** Requests that ended in the last second. */
+  requestsPerSecond: number;
+  /** Over the requests of the last 10 s; undefined when there were none. */
+  p50Ms?: number;
+  p95Ms?: number;
+  /** Requests since the gateway started: answered (any status from the function), refused (503), timed out (504). */
+  served: number;
+  refused: number;
+  timedOut: number;
+  /** Requests that waited for an instance to start, since the gateway started. */
+  coldStarts: number;
+  /** The last cold start's wait, ms. */
+  lastColdStartMs?: number;
+}
+
+/** The gateway as the extension host uses it, whether in this thread (tests) or a worker. */
+export interface GatewayHandle {
+  /** `http://127.0.0.1:<port>`: the port stays for the workspace (kept in workspace state, taken again when free). */
+  readonly origin: string;
+  readonly port: number;
+  /** Adds or replaces a function's routing and instances. */
+  setFunction(fn: GatewayFunction): void;
+  removeFunction(name: string): void;
+  /** The host could not start instances asked for by scaleUp: queued requests get a 503 with this reason. */
+  startFailed(name: string, count: number, reason: string): void;
+  onMessage(listener: (message: GatewayToHost) => void): { dispose(): void };
+  close(): Promise<void>;
+}
+
+/** Reply headers set on every proxied reply. */
+export const REPLICA_HEADER = 'x-local-serverless-replica';
+export const COLD_START_HEADER = 'x-local-serverless-cold-start-ms';
