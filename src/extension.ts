@@ -2,15 +2,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ownerId, workspaceId } from './core/names';
+import { errorMessage } from './core/errors';
 import { PayloadHistory } from './core/savedEvents';
 import { DockerEngine } from './engine/dockerEngine';
 import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
+import { startGateway, startGatewayInThread } from './services/gatewayClient';
+import type { GatewayHandle } from './services/gatewayTypes';
 import { OrphanReaper } from './services/orphanReaper';
 import { AutoReloadSettings } from './ui/autoReloadSettings';
 import { HandlerCodeLensProvider } from './ui/codeLens';
 import { addDockerfile } from './ui/commands/addDockerfile';
-import { buildAndRun, cleanUp, copyUrl, setAutoReload, showLogs, stop } from './ui/commands/functionCommands';
+import { buildAndRun, cleanUp, copyUrl, openInBrowser, setAutoReload, showLogs, stop } from './ui/commands/functionCommands';
 import { invoke } from './ui/commands/invoke';
 import { newFunction } from './ui/commands/newFunction';
 import { saveEvent } from './ui/commands/saveEvent';
@@ -44,7 +47,7 @@ export interface LocalServerlessApi {
 let shutdown: (() => Promise<void>) | undefined;
 
 /** Composition root: builds the objects, wires them, and hands every disposable to VS Code. */
-export function activate(context: vscode.ExtensionContext): LocalServerlessApi | undefined {
+export async function activate(context: vscode.ExtensionContext): Promise<LocalServerlessApi | undefined> {
   const started = performance.now();
   const ctx = new Ctx(context, vscode.window.createOutputChannel('Local Serverless', { log: true }));
   const { log } = ctx;
@@ -62,12 +65,19 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
   };
   const owned = ownerId(owner);
   const channels = ctx.own(new FunctionOutputChannels());
-  const functions = ctx.own(new FunctionRegistry(engine, owned, (name) => channels.get(name), (message) => log.warn(message), (name) => channels.release(name), workspaceId(folder)));
+  const gateway = await openGateway(context, engine.host, log);
+  const functions = ctx.own(new FunctionRegistry(engine, owned, (name) => channels.get(name), gateway.handle, {
+    log: (message) => log.warn(message),
+    releaseOutput: (name) => channels.release(name),
+    legacyWorkspaceId: workspaceId(folder),
+    instanceEnv: gateway.instanceEnv,
+  }));
   // Not owned by ctx: it must outlive deactivate's own clean-up (see OrphanReaper).
   const reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, context.globalStorageUri.fsPath, (message) => log.warn(message));
   shutdown = async () => {
     reaper.dispose();
     await functions.disposeAsync();
+    await gateway.handle.close();
     reaper.stopHelper();
   };
   const discovery = ctx.own(new FunctionDiscovery(functions, log));
@@ -104,6 +114,7 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
   ctx.registerCommand('stop', stop(functions));
   ctx.registerCommand('showLogs', showLogs(functions, channels));
   ctx.registerCommand('copyUrl', copyUrl(functions));
+  ctx.registerCommand('openInBrowser', openInBrowser(functions));
   ctx.registerCommand('enableAutoReload', setAutoReload(functions, autoReloadSettings, true));
   ctx.registerCommand('disableAutoReload', setAutoReload(functions, autoReloadSettings, false));
   ctx.registerCommand('cleanUp', cleanUp(functions));
@@ -118,6 +129,40 @@ export function activate(context: vscode.ExtensionContext): LocalServerlessApi |
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(0)} ms (owner id ${owned}: ${owner.folder}, ${owner.uriScheme}${owner.remoteName ? `, ${owner.remoteName} on ${owner.host}` : ''}, ${owner.globalStoragePath})`);
   return context.extensionMode === vscode.ExtensionMode.Test ? { activationMs, registry: functions, tree, autoReload } : undefined;
+}
+
+/** Where the gateway's port is kept, so the functions' URLs stay the same across reloads. */
+const GATEWAY_PORT_KEY = 'localServerless.gatewayPort';
+
+/**
+ * Starts the window's gateway in a worker thread (its own event loop: a busy extension host adds no
+ * latency to proxied requests), on the port this workspace had before when it is free. With a local
+ * engine it also listens on the host's Docker bridge address, so functions reach each other through
+ * it at $LOCAL_SERVERLESS_GATEWAY; that address exists only on this machine.
+ */
+async function openGateway(context: vscode.ExtensionContext, engineHost: string, log: vscode.LogOutputChannel): Promise<{ handle: GatewayHandle; instanceEnv: Record<string, string> }> {
+  const bridge = engineHost.startsWith('unix://') ? bridgeAddress() : undefined;
+  const options = { preferredPort: context.workspaceState.get<number>(GATEWAY_PORT_KEY), alsoListenOn: bridge ? [bridge] : [] };
+  let handle: GatewayHandle;
+  try {
+    handle = await startGateway({ ...options, workerScript: context.asAbsolutePath('dist/gatewayWorker.js') });
+  } catch (error) {
+    log.warn(`gateway worker did not start (${errorMessage(error)}): running the gateway in the extension host instead`);
+    handle = await startGatewayInThread(options);
+  }
+  await context.workspaceState.update(GATEWAY_PORT_KEY, handle.port);
+  log.info(`gateway at ${handle.origin}${bridge ? ` (containers reach it at http://${bridge}:${handle.port})` : ''}`);
+  return { handle, instanceEnv: bridge ? { LOCAL_SERVERLESS_GATEWAY: `http://${bridge}:${handle.port}` } : {} };
+}
+
+/** The host's address on Docker's default bridge (docker0), or Podman's, when there is one. */
+function bridgeAddress(): string | undefined {
+  const interfaces = os.networkInterfaces();
+  for (const name of ['docker0', 'podman0', 'cni-podman0']) {
+    const address = interfaces[name]?.find((a) => a.family === 'IPv4');
+    if (address) return address.address;
+  }
+  return undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ScaleConfig } from './scaling';
 import { createScanner, parseTree, printParseErrorCode, SyntaxKind, type Node, type ParseError } from 'jsonc-parser';
 
 /** fn.json as the user wrote it; every field optional (see media/fn.schema.json). */
@@ -14,6 +15,7 @@ export interface FnConfig {
   timeoutSeconds?: number;
   sync?: string[];
   rebuild?: string[];
+  scale?: Partial<ScaleConfig>;
 }
 
 /** A zero-based line and UTF-16 column, counted as VS Code counts them. */
@@ -40,6 +42,8 @@ export interface ConfigProblem {
 export interface ParsedConfig {
   config: FnConfig;
   problems: ConfigProblem[];
+  /** Fields that are valid but do nothing any more (hostPort): shown as warnings, the function still runs. */
+  warnings?: ConfigProblem[];
 }
 
 /** fn.json holds a few settings; anything bigger is refused before it is parsed. */
@@ -92,7 +96,7 @@ export function parseFnConfig(text: string): ParsedConfig {
     return { config: {}, problems: withSummary(withRanges(text, listed), parseErrors.length, 'syntax') };
   }
   const validate = validator();
-  if (validate(parsed.value)) return { config: parsed.value, problems: [] };
+  if (validate(parsed.value)) return checkMeaning(text, parsed.value);
   const errors = validate.errors ?? [];
   // Only the listed ones are located (ajv reports fields in schema order, entries in document order);
   // they are then shown in document order.
@@ -100,6 +104,27 @@ export function parseFnConfig(text: string): ParsedConfig {
   const spans = locate(text, shown.map(target));
   const listed = shown.map((error, i) => describeError(error, spans[i])).sort((a, b) => a.offset - b.offset);
   return { config: {}, problems: withSummary(withRanges(text, listed), errors.length, 'schema') };
+}
+
+/** What the schema cannot say: scale.min above scale.max (a problem), hostPort (a warning: ignored). */
+function checkMeaning(text: string, config: FnConfig): ParsedConfig {
+  const wanted: Target[] = [];
+  const scale = config.scale;
+  const minAboveMax = scale?.min !== undefined && scale.min > (scale.max ?? 1);
+  if (minAboveMax) wanted.push({ keys: ['scale', 'min'], at: 'value' });
+  if (config.hostPort !== undefined) wanted.push({ keys: ['hostPort'], at: 'key' });
+  if (!wanted.length) return { config, problems: [] };
+  const spans = locate(text, wanted);
+  const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  if (minAboveMax) {
+    const max = scale?.max ?? 1;
+    problems.push({ message: `scale.min (${scale?.min}) is above scale.max (${max}${scale?.max === undefined ? ', the default' : ''}): raise "max" or lower "min".`, ...spans[0] });
+  }
+  if (config.hostPort !== undefined) {
+    warnings.push({ message: '"hostPort" is ignored: every function is reached through the local gateway\'s stable URL (http://127.0.0.1:<gateway port>/<name>/, shown in the Functions view), which replaces a pinned port. Remove "hostPort".', ...spans[spans.length - 1] });
+  }
+  return { config: problems.length ? {} : config, problems: withRanges(text, problems), warnings: withRanges(text, warnings) };
 }
 
 /**

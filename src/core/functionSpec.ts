@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { readDockerfile, type Runtime } from './dockerfile';
+import { DEFAULT_SCALE, type ScaleConfig } from './scaling';
 import { oversizedConfigProblem, parseFnConfig, type ConfigProblem, type FnConfig } from './fnConfig';
 
 export const DEFAULT_PORT = 8080;
@@ -15,8 +16,8 @@ export interface FunctionSpec {
   runtime: Runtime;
   /** Port inside the container. */
   port: number;
-  /** Host port pinned by the user, if any. */
-  hostPort?: number;
+  /** Where `port` came from: a function with no EXPOSE and no fn.json port that exits at start is a job, not a broken server. */
+  portSource: 'fn.json' | 'EXPOSE' | 'default';
   invoke: { method: string; path: string };
   env: Record<string, string>;
   envFile?: string;
@@ -25,10 +26,14 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   sync: string[];
   rebuild: string[];
+  /** Instances behind the gateway (DESIGN.md, Scaling): fn.json's `scale` over the defaults. */
+  scale: ScaleConfig;
   /** Path of fn.json when there is one. */
   configFile?: string;
   /** Problems in fn.json; a function with any is misconfigured and never run. */
   problems: ConfigProblem[];
+  /** Valid fields that do nothing (hostPort): warnings on the field; the function still runs. */
+  warnings: ConfigProblem[];
 }
 
 export interface FunctionSources {
@@ -45,7 +50,7 @@ export interface FunctionSources {
 export function describeFunction({ folder, workspaceFolder, dockerfileText, configText, oversizedConfigBytes }: FunctionSources): FunctionSpec {
   const facts = readDockerfile(dockerfileText);
   const hasConfig = configText !== undefined || oversizedConfigBytes !== undefined;
-  const { config, problems } = oversizedConfigBytes !== undefined ? { config: {} as FnConfig, problems: [oversizedConfigProblem(oversizedConfigBytes)] }
+  const { config, problems, warnings = [] } = oversizedConfigBytes !== undefined ? { config: {} as FnConfig, problems: [oversizedConfigProblem(oversizedConfigBytes)] }
     : configText !== undefined ? parseFnConfig(configText)
       : { config: {} as FnConfig, problems: [] };
   return {
@@ -55,7 +60,7 @@ export function describeFunction({ folder, workspaceFolder, dockerfileText, conf
     dockerfile: path.join(folder, 'Dockerfile'),
     runtime: facts.runtime,
     port: config.port ?? facts.exposedPorts[0] ?? DEFAULT_PORT,
-    hostPort: config.hostPort,
+    portSource: config.port !== undefined ? 'fn.json' : facts.exposedPorts.length ? 'EXPOSE' : 'default',
     invoke: { method: config.invoke?.method ?? 'POST', path: config.invoke?.path ?? '/' },
     env: config.env ?? {},
     envFile: config.envFile,
@@ -64,8 +69,10 @@ export function describeFunction({ folder, workspaceFolder, dockerfileText, conf
     timeoutSeconds: config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
     sync: config.sync ?? [],
     rebuild: config.rebuild ?? ['Dockerfile'],
+    scale: { ...DEFAULT_SCALE, ...config.scale },
     configFile: hasConfig ? path.join(folder, 'fn.json') : undefined,
     problems,
+    warnings,
   };
 }
 

@@ -71,7 +71,8 @@ export function parsePayload(text: string): { ok: true; body: string } | { ok: f
 
 /** Builds the request for a function at `baseUrl`: data only, so tests can check it. */
 export function buildInvokeRequest(baseUrl: string, invoke: { method: string; path: string }, body: string, timeoutSeconds: number): InvokeRequest {
-  const url = new URL(invoke.path, baseUrl).toString();
+  // The base may carry a path (the gateway's /<name>): the invoke path goes under it.
+  const url = new URL(baseUrl.replace(/\/+$/, '') + invoke.path).toString();
   const hasBody = body.length > 0 && invoke.method !== 'GET' && invoke.method !== 'HEAD';
   return {
     method: invoke.method,

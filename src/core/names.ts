@@ -15,6 +15,8 @@ export const LABEL_OWNER = 'local-serverless.owner';
 export const LEGACY_LABEL_WORKSPACE = 'local-serverless.workspace';
 export const LABEL_FUNCTION = 'local-serverless.function';
 export const LABEL_FOLDER = 'local-serverless.folder';
+/** Which instance of its function a container is (`hello-2`): the tree, the log prefix and the replica header show it. */
+export const LABEL_INSTANCE = 'local-serverless.instance';
 
 // Docker's rule for a name component (separators only between alphanumerics), at most 63 characters.
 const NAME_PATTERN = /^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;

@@ -34,7 +34,7 @@ export class AutoReload implements Disposable {
   reconcile(): void {
     const wanted = new Map<string, FunctionRunner>();
     for (const runner of this.registry.functions) {
-      const live = runner.state.kind === 'running' || runner.state.kind === 'building';
+      const live = runner.state.kind === 'running' || runner.state.kind === 'building' || runner.state.kind === 'scaledToZero';
       if (live && this.isEnabled(runner.spec.name)) wanted.set(runner.spec.name, runner);
     }
     for (const [name, watch] of this.watches) {

@@ -3,7 +3,20 @@ import { errorMessage } from '../core/errors';
 import type { FunctionSpec } from '../core/functionSpec';
 import { LABEL_FUNCTION, LABEL_OWNER, LEGACY_LABEL_WORKSPACE } from '../core/names';
 import { EngineUnavailableError, InvalidEngineAddressError, type ContainerEngine } from '../engine/engine';
-import { FunctionRunner, type OutputSink } from './functionRunner';
+import { FunctionRunner, type OutputSink, type RunnerOptions } from './functionRunner';
+import type { GatewayHandle } from './gatewayTypes';
+import { GatewayRouting } from './routing';
+
+export interface RegistryOptions {
+  log?: (message: string) => void;
+  /** Called when a function is gone from the workspace: its output (a VS Code channel) may be closed. */
+  releaseOutput?: (name: string) => void;
+  /** The folder-only id older versions labelled containers with (workspaceId), to find and mention them. */
+  legacyWorkspaceId?: string;
+  /** Environment every instance gets (the gateway address its container reaches). */
+  instanceEnv?: Record<string, string>;
+  runner?: RunnerOptions;
+}
 
 export type EngineStatus =
   | { kind: 'unknown' }
@@ -27,17 +40,28 @@ export class FunctionRegistry implements Disposable {
   /** Containers of older versions already mentioned in the log: said once, not at every reconnect. */
   private readonly legacyMentioned = new Set<string>();
 
+  private readonly log: (message: string) => void;
+  private readonly releaseOutput: (name: string) => void;
+  private readonly legacyWorkspaceId: string | undefined;
+  /** The gateway's side in this host: runners publish their instances through it. */
+  readonly routing: GatewayRouting;
+  private readonly runnerOptions: RunnerOptions;
+
   constructor(
     private readonly engine: ContainerEngine,
     /** See ownerId: this VS Code instance on this folder. */
     readonly ownerId: string,
     private readonly outputFor: (name: string) => OutputSink,
-    private readonly log: (message: string) => void = () => undefined,
-    /** Called when a function is gone from the workspace: its output (a VS Code channel) may be closed. */
-    private readonly releaseOutput: (name: string) => void = () => undefined,
-    /** The folder-only id older versions labelled containers with (workspaceId), to find and mention them. */
-    private readonly legacyWorkspaceId?: string,
-  ) {}
+    /** Through which every function is reached: one per window. */
+    gateway: GatewayHandle,
+    options: RegistryOptions = {},
+  ) {
+    this.log = options.log ?? (() => undefined);
+    this.releaseOutput = options.releaseOutput ?? (() => undefined);
+    this.legacyWorkspaceId = options.legacyWorkspaceId;
+    this.runnerOptions = options.runner ?? {};
+    this.routing = new GatewayRouting(gateway, (name) => this.runners.get(name), options.instanceEnv);
+  }
 
   get engineStatus(): EngineStatus {
     return this.status;
@@ -71,6 +95,7 @@ export class FunctionRegistry implements Disposable {
         runner.dispose();
         this.runners.delete(name);
         this.releaseOutput(name);
+        this.routing.remove(name);
       }
     }
     for (const spec of specs) {
@@ -79,7 +104,7 @@ export class FunctionRegistry implements Disposable {
         existing.updateSpec(spec);
         continue;
       }
-      const runner = new FunctionRunner(spec, this.engine, this.ownerId, () => this.outputFor(spec.name));
+      const runner = new FunctionRunner(spec, this.engine, this.ownerId, () => this.outputFor(spec.name), this.routing, this.runnerOptions);
       runner.onDidChangeState(() => this.changeEmitter.fire());
       this.runners.set(spec.name, runner);
     }
@@ -193,6 +218,7 @@ export class FunctionRegistry implements Disposable {
     this.events?.abort();
     await Promise.all([...this.runners.values()].map((r) => r.disposeAsync()));
     this.runners.clear();
+    this.routing.dispose();
     this.changeEmitter.dispose();
   }
 

@@ -5,35 +5,67 @@ import { CancelledError, errorMessage, isCancellation, throwIfAborted, UserFacin
 import { resolveEnvFile } from '../core/envFile';
 import { parseEnvFile } from '../core/fnConfig';
 import type { FunctionSpec } from '../core/functionSpec';
+import { LABEL_INSTANCE } from '../core/names';
 import { describeRun, planBuild, planRun } from '../core/plan';
+import { findFreePort, waitForPort } from '../core/ports';
+import type { FunctionMode } from '../core/scaling';
 import { planUpdate, type FileChange } from '../core/updatePlan';
-import { findFreePort, isPortFree, waitForPort } from '../core/ports';
 import { remotePublishNotice } from '../engine/endpoint';
-import { LogFollower, type OutputSink } from './logFollower';
-import { OwnEvents, type Expected } from './ownEvents';
-import { explainStartFailure, PreviousContainers, StartFailedError, type PreviousContainer } from './replacement';
-import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent, PortInUseError } from '../engine/engine';
+import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent } from '../engine/engine';
+import type { FunctionStats, GatewayFunction } from './gatewayTypes';
+import { Instance } from './instance';
+import type { OutputSink } from './logFollower';
+import { OwnEvents } from './ownEvents';
+import { explainStartFailure, StartFailedError } from './replacement';
 
 export type { OutputSink } from './logFollower';
 
-/** What the function's container is doing. */
+/** One instance, as the tree shows it. */
+export interface InstanceSummary {
+  id: string;
+  label: string;
+  state: Instance['state'];
+  inFlight: number;
+  served: number;
+}
+
+/** What the function is doing, as the tree, the code lens and the commands see it. */
 export type ContainerState =
   | { kind: 'notBuilt' }
   | { kind: 'building'; step: 'build' | 'start' }
-  | { kind: 'running'; url: string; containerId: string; hostPort: number }
-  | { kind: 'exited'; exitCode: number; containerId: string }
+  /** `containerId`: the first ready instance's. */
+  | { kind: 'running'; url: string; containerId: string; instances: InstanceSummary[] }
+  /** On, with no instance: the gateway starts one on the next request. */
+  | { kind: 'scaledToZero'; url: string }
+  | { kind: 'exited'; exitCode: number }
   | { kind: 'failed'; message: string }
+  /** Off: requests get a 503 saying so, nothing starts until Build and Run. */
   | { kind: 'stopped' }
-  | { kind: 'misconfigured'; message: string };
+  | { kind: 'misconfigured'; message: string }
+  /** A container that runs to completion (no server): `last` is its last run. */
+  | { kind: 'job'; last?: { exitCode: number; durationMs: number } }
+  | { kind: 'jobRunning' };
 
 /**
- * The container's state, and the last update's error while it stands: a failed rebuild leaves the
- * previous container running, and the failure shows beside whatever state follows until an update succeeds.
+ * The state, and the last update's error while it stands: a failed rebuild leaves the previous
+ * instances serving, and the failure shows beside whatever state follows until an update succeeds.
  */
 export type FunctionState = ContainerState & { lastError?: string };
 
 /** Image label by which a Dockerfile says SIGHUP reloads its code in place (the templates set it). */
 export const RELOAD_LABEL = 'local-serverless.reload';
+
+/** How a runner reaches the gateway: the registry's adapter over the gateway handle. */
+export interface Routing {
+  /** `http://127.0.0.1:<gateway port>`. */
+  readonly origin: string;
+  /** Environment every instance gets, so functions can call each other through the gateway. */
+  readonly instanceEnv: Record<string, string>;
+  publish(fn: GatewayFunction): void;
+  startFailed(name: string, count: number, reason: string): void;
+  /** Resolves once the instance has no request in flight at the gateway, or after `limitMs`. */
+  drained(name: string, instanceId: string, limitMs: number): Promise<void>;
+}
 
 export interface RunnerOptions {
   /** How long a new container may take to listen on its port before its start counts as failed (default 30 s). */
@@ -41,52 +73,49 @@ export interface RunnerOptions {
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
-/**
- * A replaced container gets this long to exit on SIGTERM before SIGKILL. The templates exit at once,
- * and with `Init: true` a process with no SIGTERM handler of its own dies at once too.
- */
-const STOP_GRACE_SECONDS = 2;
-/**
- * With the engine on another machine the port is published there; only a tunnel makes it answer
- * here, and a tunnel to a listening server answers at once, so waiting longer tells nothing more.
- */
+/** With the engine on another machine only a tunnel makes its ports answer here; a tunnel answers at once. */
 const REMOTE_READY_TIMEOUT_MS = 5_000;
 
+/** The image the instances run, and what has changed since it was built. */
+interface BuiltImage {
+  tag: string;
+  reloadSignal: string | undefined;
+  /** A rebuild-worthy change came while nothing ran: the next start builds first. */
+  stale: boolean;
+  /** Files synced into running instances since the build: copied into every new instance before it starts. */
+  synced: Set<string>;
+}
+
 /**
- * Owns one function's container: builds, replaces, adopts, stops it, and keeps its logs flowing
- * into one output sink across restarts. One update runs at a time; a newer one cancels an older
- * build still running. The last good container keeps serving until a new one has been built.
+ * Owns one function: its image and its set of instances behind the gateway. Builds, starts
+ * instances when the gateway asks (scale from zero, scale out), releases idle ones, rolls a rebuild
+ * (new instances ready before old ones stop taking requests; old ones drain), syncs saved files to
+ * every instance, and keeps every instance's output flowing into the function's one channel. One
+ * update runs at a time; a newer rebuild cancels one still building. The instances serving keep
+ * serving until new ones answer.
  */
 export class FunctionRunner implements Disposable {
   private readonly stateEmitter = new Emitter<FunctionState>();
   readonly onDidChangeState = this.stateEmitter.event;
   private currentState: FunctionState = { kind: 'notBuilt' };
-  /** A container of ours is up and answering (also while a rebuild is under way). */
-  private serving = false;
-  private containerId: string | undefined;
-  private hostPort: number | undefined;
+  private mode: FunctionMode = 'off';
+  private image: BuiltImage | undefined;
+  private readonly instances = new Map<string, Instance>();
+  private nextLabel = 1;
+  /** The state when no instance runs and nothing builds: notBuilt, stopped, failed, exited, job. */
+  private resting: ContainerState = { kind: 'notBuilt' };
+  private step: 'build' | 'start' | 'job' | undefined;
+  private lastErrorText: string | undefined;
+  private stats: FunctionStats | undefined;
   /** The transitions our own operations cause: their events are not news. */
   private readonly own = new OwnEvents();
-  /** Containers a replacement left stopped, parked or being removed. */
-  private readonly previous = new PreviousContainers(
-    (id) => this.removeContainer(id, 0),
-    (id, error) => this.output().appendLine(`[run] could not remove the previous container ${id.slice(0, 12)}: ${errorMessage(error)}`),
-  );
+  /** Removals of replaced or released instances still under way: disposal waits for them. */
+  private readonly retiring = new Set<Promise<unknown>>();
   /** Signals of updates cancelled by a newer rebuild (not by Stop or the caller). */
   private readonly superseded = new WeakSet<AbortSignal>();
-  /** Stop is under way: a cancelled update leaves a stopped previous container to it, rather than starting it again. */
-  private stopping = false;
-  /** Where the function folder lives in the container (its WORKDIR), for syncs. */
-  private workingDir = '/';
-  /** Signal that reloads the process in place, from the image label `local-serverless.reload`. */
-  private reloadSignal: string | undefined;
   private inflight: { controller: AbortController; done: Promise<unknown> } | undefined;
   private disposed = false;
-  /**
-   * Where every line goes: the function's sink until the runner is disposed, then nowhere. A
-   * removed function's channel is closed (VS Code throws on writing to it) while a cancelled build
-   * or the log follower may still have a line to write.
-   */
+  /** A removed function's channel is closed (VS Code throws on writing to it): nothing is written once disposed. */
   private readonly sink: OutputSink = {
     append: (text) => {
       if (!this.disposed) this.openOutput().append(text);
@@ -95,21 +124,16 @@ export class FunctionRunner implements Disposable {
       if (!this.disposed) this.openOutput().appendLine(text);
     },
   };
-  private readonly logs: LogFollower;
 
   constructor(
     public spec: FunctionSpec,
     private readonly engine: ContainerEngine,
     private readonly ownerId: string,
     private readonly openOutput: () => OutputSink,
+    private readonly routing: Routing,
     private readonly options: RunnerOptions = {},
   ) {
-    this.logs = new LogFollower(engine, this.sink);
-    if (spec.problems.length) this.currentState = { kind: 'misconfigured', message: spec.problems[0].message };
-  }
-
-  private output(): OutputSink {
-    return this.sink;
+    this.refresh();
   }
 
   private get readyTimeoutMs(): number {
@@ -125,28 +149,81 @@ export class FunctionRunner implements Disposable {
     return this.currentState.lastError;
   }
 
-  get url(): string | undefined {
-    return this.currentState.kind === 'running' ? this.currentState.url : undefined;
+  /** The function's stable URL on the gateway: the same across rebuilds, instances and scale to zero. */
+  get url(): string {
+    return `${this.routing.origin}/${this.spec.name}`;
+  }
+
+  /** The gateway's latest figures for this function. */
+  get latestStats(): FunctionStats | undefined {
+    return this.stats;
+  }
+
+  /** Instances in the order they started. */
+  get instanceList(): InstanceSummary[] {
+    return [...this.instances.values()].map((i) => {
+      const live = this.stats?.instances.find((s) => s.id === i.id);
+      return { id: i.id, label: i.label, state: i.state, inFlight: live?.inFlight ?? 0, served: live?.served ?? 0 };
+    });
   }
 
   updateSpec(spec: FunctionSpec): void {
     this.spec = spec;
-    if (spec.problems.length) this.setState({ kind: 'misconfigured', message: spec.problems[0].message });
-    else if (this.currentState.kind === 'misconfigured') this.setState(this.containerId ? this.currentState : { kind: 'notBuilt' });
+    this.refresh();
+  }
+
+  /** The gateway's figures arrived (about twice a second while anything changes). */
+  updateStats(stats: FunctionStats): void {
+    this.stats = stats;
+    this.refresh(true);
+  }
+
+  /** A line from the gateway (a refused or timed-out request). */
+  gatewayLog(line: string): void {
+    this.sink.appendLine(`[gateway] ${line}`);
   }
 
   /**
-   * Builds the image and replaces the container. Resolves with the function's URL. A newer call
-   * cancels this one while it is still building; the older container keeps serving on failure.
+   * Builds the image and brings the function to max(min, 1) instances (or as many as serve now),
+   * rolling: the new ones answer before the old ones stop taking requests. Resolves with the URL.
+   * A newer call cancels this one while it still builds; on failure the old instances keep serving.
    */
   buildAndRun(signal?: AbortSignal): Promise<string> {
     this.assertConfigured();
     return this.exclusive(true, signal, (abort) => this.update(abort));
   }
 
+  /** The gateway needs `count` more instances (a request arrived at zero, or load grew). */
+  scaleUp(count: number): void {
+    if (this.mode !== 'on' || this.spec.problems.length || this.disposed) {
+      this.routing.startFailed(this.spec.name, count, `${this.spec.name} is ${this.mode === 'on' ? 'misconfigured' : 'stopped'}: run Build and Run to start it`);
+      return;
+    }
+    void this.exclusive(false, undefined, async (signal) => {
+      const live = this.liveInstances().length;
+      const room = Math.max(Math.min(count, this.spec.scale.max - live), 0);
+      if (room < count) this.routing.startFailed(this.spec.name, count - room, `${this.spec.name} already runs ${live} of at most ${this.spec.scale.max} instances`);
+      if (!room) return;
+      if (!this.image || this.image.stale) await this.buildImage(signal);
+      await this.startInstances(room, signal, 'any');
+    }).catch((error: unknown) => {
+      const reason = isCancellation(error) ? `${this.spec.name} was stopped or replaced while starting` : errorMessage(error);
+      this.routing.startFailed(this.spec.name, count, reason);
+    });
+  }
+
+  /** The gateway found this instance idle past idleSeconds while more than `min` run. */
+  release(instanceId: string): void {
+    const instance = this.instances.get(instanceId);
+    if (!instance || instance.state !== 'ready') return;
+    const idle = Math.round(this.spec.scale.idleSeconds);
+    this.sink.appendLine(`↓ ${instance.label} idle for ${idle} s: released${this.liveInstances().length <= 1 ? ' (scaled to zero: starts on the next request)' : ''}`);
+    this.retire([instance]);
+  }
+
   /**
    * Runs one update at a time. A rebuild cancels an update still building (its build request is
-   * aborted, not left to finish); a sync waits for the update before it.
+   * aborted, not left to finish); a sync or a scale-up waits for the update before it.
    */
   private exclusive<T>(cancelPrevious: boolean, signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const previous = this.inflight;
@@ -172,44 +249,61 @@ export class FunctionRunner implements Disposable {
   }
 
   /**
-   * Applies a burst of saved files to the running function: copies `sync` files into the container
-   * and reloads the process, or rebuilds and replaces the container. Logs one line saying what
-   * changed, which path it took, and how long until the new code served. Never throws: a failed
-   * update leaves the last good container serving and says why.
+   * Applies a burst of saved files: copies `sync` files into every instance and reloads them, or
+   * rebuilds and rolls the instances. Logs one line saying what changed, which path it took, and how
+   * long until the new code served everywhere. Never throws: a failed update leaves the last good
+   * instances serving and says why. With no instance running, the next start picks the change up.
    */
   async applyChanges(changes: FileChange[]): Promise<void> {
     const plan = planUpdate(changes, this.spec);
     if (!plan || this.spec.problems.length) return;
-    const out = this.output();
     const what = changes.length === 1 ? changes[0].path : `${changes.length} files (${changes.slice(0, 3).map((c) => c.path).join(', ')}${changes.length > 3 ? ', …' : ''})`;
     const started = performance.now();
     try {
+      if (!this.liveInstances().length && this.step === undefined) {
+        if (!this.image) return;
+        if (plan.kind === 'sync') for (const file of plan.files) this.image.synced.add(file);
+        else this.image.stale = true;
+        this.sink.appendLine(`↻ ${what} changed → no instance runs: the next start ${plan.kind === 'sync' ? 'copies it in' : 'rebuilds first'}`);
+        return;
+      }
       if (plan.kind === 'sync') {
-        const how = await this.exclusive(false, undefined, (signal) => this.sync(plan.files, signal));
-        out.appendLine(`↻ ${what} changed → sync (${how}): new code serving after ${Math.round(performance.now() - started)} ms`);
+        const how = await this.exclusive(false, undefined, (signal) => this.syncAll(plan.files, signal));
+        this.sink.appendLine(`↻ ${what} changed → sync (${how}): new code serving after ${Math.round(performance.now() - started)} ms`);
       } else {
         await this.buildAndRun();
-        out.appendLine(`↻ ${what} changed → rebuild (${plan.reason}): new code serving after ${Math.round(performance.now() - started)} ms`);
+        this.sink.appendLine(`↻ ${what} changed → rebuild (${plan.reason}): new code serving after ${Math.round(performance.now() - started)} ms`);
       }
       this.setLastError(undefined);
     } catch (error) {
       if (isCancellation(error)) return;
-      const serving = error instanceof SyncStoppedError ? '' : '; the last good container keeps serving';
-      out.appendLine(`✖ ${what} changed → ${plan.kind} failed: ${errorMessage(error)}${serving}`);
+      const serving = error instanceof SyncStoppedError || !this.readyInstances().length ? '' : '; the last good instances keep serving';
+      this.sink.appendLine(`✖ ${what} changed → ${plan.kind} failed: ${errorMessage(error)}${serving}`);
       this.setLastError(errorMessage(error));
     }
   }
 
-  /** Copies files into the running container and reloads its process: SIGHUP when the image says it reloads on it, else a restart. */
-  private async sync(files: string[], signal: AbortSignal): Promise<string> {
-    const id = this.containerId;
-    if (!id || this.currentState.kind !== 'running' || !this.hostPort) throw new Error('the function is not running');
-    await this.engine.copyInto(id, this.spec.folder, files, this.workingDir);
+  /** Copies files into every ready instance and reloads each; new instances get them before they start. */
+  private async syncAll(files: string[], signal: AbortSignal): Promise<string> {
+    const targets = this.readyInstances();
+    if (!targets.length || !this.image) throw new Error('the function is not running');
+    for (const file of files) this.image.synced.add(file);
+    const results = await Promise.allSettled(targets.map((instance) => this.sync(instance, files, signal)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const how = (results[0] as PromiseFulfilledResult<string>).value;
+    return targets.length > 1 ? `${how}, in ${targets.length} instances` : how;
+  }
+
+  /** Copies files into one instance and reloads its process: SIGHUP when the image says it reloads on it, else a restart. */
+  private async sync(instance: Instance, files: string[], signal: AbortSignal): Promise<string> {
+    const id = instance.id;
+    await this.engine.copyInto(id, this.spec.folder, files, instance.workingDir);
     throwIfAborted(signal);
-    if (this.previous.parked) throw new CancelledError(); // a rebuild is next, and its image holds these files
-    if (this.reloadSignal) {
-      await this.engine.signal(id, this.reloadSignal);
-      return `${files.length} file(s) copied, reloaded by ${this.reloadSignal}`;
+    const reloadSignal = this.image?.reloadSignal;
+    if (reloadSignal) {
+      await this.engine.signal(id, reloadSignal);
+      return `${files.length} file(s) copied, reloaded by ${reloadSignal}`;
     }
     const restart = this.own.expect(id, 'die', 'start');
     // Until it answers again, an exit is this sync's to report (it fails), not news.
@@ -221,14 +315,17 @@ export class FunctionRunner implements Disposable {
         throw error;
       });
       // The attach stream ended with the old process: follow the new one's output from the restart on.
-      await this.logs.follow(id, restartedAt);
-      await this.waitUntilServing(this.hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
+      await instance.logs.follow(id, restartedAt);
+      await this.waitUntilServing(instance.hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
     } catch (error) {
       // Same container, new files: when the restarted process exits there is no old code to fall back on.
       const info = await this.engine.inspect(id).catch(() => undefined);
       if (!info || info.running || isCancellation(error)) throw error;
-      await this.logs.ended(1_000); // its last words (a stack trace) reach the channel first
-      this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: id });
+      await instance.logs.ended(1_000); // its last words (a stack trace) reach the channel first
+      this.forget(instance);
+      this.resting = { kind: 'exited', exitCode: info.exitCode ?? -1 };
+      void this.removeContainer(id, 0).catch(() => undefined);
+      this.publish();
       throw new SyncStoppedError(`the restarted process exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output above. Fix the code, then run Build and Run`);
     } finally {
       exitBeforeAnswering.withdraw();
@@ -237,212 +334,182 @@ export class FunctionRunner implements Disposable {
   }
 
   private async update(signal: AbortSignal): Promise<string> {
-    const out = this.output();
-    const hadContainer = this.serving;
-    const previousReloadSignal = this.reloadSignal;
+    this.mode = 'on';
+    this.publish();
+    const old = this.liveInstances();
     const started = performance.now();
-    this.setState({ kind: 'building', step: 'build' });
+    try {
+      await this.buildImage(signal);
+      const built = performance.now();
+      const count = Math.max(this.spec.scale.min, 1, old.length);
+      this.step = 'start';
+      this.refresh();
+      const fresh = await this.startInstances(count, signal, 'all');
+      if (!fresh.length) return this.url; // it was a job: it ran to completion
+      this.retire(old);
+      const labels = fresh.map((i) => i.label).join(', ');
+      this.sink.appendLine(`▶ ${this.spec.name} running at ${this.url}/ (${labels}; build ${seconds(built - started)}, start ${seconds(performance.now() - built)})`);
+      this.setLastError(undefined);
+      return this.url;
+    } catch (error) {
+      const cancelled = isCancellation(error);
+      if (cancelled) this.sink.appendLine('[build] cancelled (stopped, or replaced by a newer change)');
+      else if (error instanceof BuildFailedError) this.sink.appendLine(`✖ ${errorMessage(error)}`);
+      else this.sink.appendLine(`✖ ${this.spec.name} did not start: ${errorMessage(error)}`);
+      const serving = old.filter((i) => this.instances.has(i.id));
+      const keepsServing = serving.length ? `; the previous instance${serving.length > 1 ? 's keep' : ' keeps'} serving at ${this.url}/` : '';
+      if (keepsServing) this.sink.appendLine(`  the previous instance${serving.length > 1 ? 's keep' : ' keeps'} serving at ${this.url}/`);
+      if (cancelled) throw new CancelledError();
+      const message = errorMessage(error);
+      if (!serving.length && this.resting.kind !== 'exited' && this.resting.kind !== 'job') this.resting = { kind: 'failed', message };
+      this.setLastError(message);
+      if (error instanceof BuildFailedError) throw new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput);
+      if (error instanceof StartFailedError) throw new UserFacingError(`${this.spec.name}: ${message}${keepsServing}.${error.remedy ? ` ${error.remedy}` : ''}`);
+      throw error;
+    } finally {
+      this.step = undefined;
+      this.refresh();
+    }
+  }
+
+  /** Builds the function's image; the instances running keep serving meanwhile. */
+  private async buildImage(signal: AbortSignal): Promise<void> {
+    this.step = 'build';
+    this.refresh();
+    const started = performance.now();
     try {
       const envFile = await this.resolveEnvFile();
       const files = await listContextFiles(this.spec.folder, 'Dockerfile', envFile?.inContext ? [envFile.inContext] : []);
       const build = planBuild(this.spec, this.ownerId, files);
-      out.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context)`);
-      await this.engine.build(build, (text) => out.append(prefixLines(text, '[build] ')), signal);
-      const built = performance.now();
-      out.appendLine(`[build] done in ${seconds(built - started)}`);
+      this.sink.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context)`);
+      await this.engine.build(build, (text) => this.sink.append(prefixLines(text, '[build] ')), signal);
+      this.sink.appendLine(`[build] done in ${seconds(performance.now() - started)}`);
       throwIfAborted(signal);
       const reload = (await this.engine.imageLabels(build.tag))?.[RELOAD_LABEL];
-      this.reloadSignal = reload === 'sighup' ? 'SIGHUP' : undefined;
-
-      this.setState({ kind: 'building', step: 'start' });
-      const url = await this.replaceContainer(signal, previousReloadSignal);
-      out.appendLine(`▶ ${this.spec.name} running at ${url} (build ${seconds(built - started)}, start ${seconds(performance.now() - built)})`);
-      this.setLastError(undefined);
-      return url;
-    } catch (error) {
-      const cancelled = isCancellation(error);
-      if (cancelled) out.appendLine('[build] cancelled (stopped, or replaced by a newer change)');
-      else if (error instanceof BuildFailedError) out.appendLine(`✖ ${errorMessage(error)}`);
-      else out.appendLine(`✖ ${this.spec.name} did not start: ${errorMessage(error)}`);
-      // A failed start has set the state itself: the previous container serving again, or the
-      // new one shown as exited with its code (a one-shot job, a crash at start), or failed.
-      let stateSet = error instanceof StartFailedError;
-      if (!stateSet) this.reloadSignal = previousReloadSignal;
-      // A previous container parked by an update a newer rebuild cancelled serves again, unless
-      // this update too gives way to a newer rebuild.
-      const parked = this.previous.parked;
-      if (parked && !(cancelled && (this.superseded.has(signal) || this.stopping))) {
-        this.previous.takeParked();
-        if (!(await this.restorePrevious(parked))) stateSet = true;
-      }
-      if (cancelled) {
-        if (!stateSet) this.restoreStateAfterFailure(hadContainer);
-        throw new CancelledError();
-      }
-      const message = errorMessage(error);
-      if (stateSet) this.setLastError(message);
-      else this.restoreStateAfterFailure(hadContainer, message);
-      const keepsServing = hadContainer && this.currentState.kind === 'running' ? this.currentState.url : undefined;
-      if (keepsServing) out.appendLine(`  the previous container keeps serving at ${keepsServing}`);
-      if (error instanceof BuildFailedError) throw new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput);
-      if (error instanceof StartFailedError) {
-        const serving = keepsServing ? `; the previous container keeps serving at ${keepsServing}` : '';
-        throw new UserFacingError(`${this.spec.name}: ${message}${serving}.${error.remedy ? ` ${error.remedy}` : ''}`);
-      }
-      throw error;
-    }
-  }
-
-  /** After a failed update (`message`) or a cancelled one (none: the last error stays as it was). */
-  private restoreStateAfterFailure(hadContainer: boolean, message?: string): void {
-    const lastError = message === undefined ? {} : { lastError: message };
-    if (hadContainer && this.containerId && this.hostPort) {
-      this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: this.containerId, hostPort: this.hostPort, ...lastError });
-    } else if (message) {
-      this.setState({ kind: 'failed', message, ...lastError });
-    } else {
-      this.setState(this.containerId ? this.currentState : { kind: 'notBuilt' });
+      this.image = { tag: build.tag, reloadSignal: reload === 'sighup' ? 'SIGHUP' : undefined, stale: false, synced: new Set() };
+    } finally {
+      this.step = undefined;
     }
   }
 
   /**
-   * Starts the new container on the function's host port, so its URL stays the same. A serving
-   * container is stopped to free the port, not removed: should the new one fail to start, exit, or
-   * not answer within the ready timeout, the new one is removed and the previous one started
-   * again. Once the new one answers, the previous one is removed in the background.
+   * Starts `count` instances at once. `all`: every one must answer, or the ones that did are removed
+   * again and the error thrown (a rolling update keeps the old ones then). `any`: the ones that answer
+   * stay, the others are reported to the gateway (a scale-up).
    */
-  private async replaceContainer(signal: AbortSignal, previousReloadSignal: string | undefined): Promise<string> {
-    const out = this.output();
-    const hostPort = await this.chooseHostPort();
+  private async startInstances(count: number, signal: AbortSignal, need: 'all' | 'any'): Promise<Instance[]> {
     const envFileValues = await this.readEnvFile();
-    const request = planRun(this.spec, this.ownerId, hostPort, envFileValues);
+    const results = await Promise.allSettled(Array.from({ length: count }, () => this.startInstance(envFileValues, signal)));
+    const fresh = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed && need === 'all') {
+      this.retire(fresh, false);
+      throw failed.reason;
+    }
+    if (failed) {
+      this.routing.startFailed(this.spec.name, results.length - fresh.length, errorMessage(failed.reason));
+      this.setLastError(errorMessage(failed.reason));
+    }
+    return fresh;
+  }
+
+  /**
+   * Creates and starts one instance on a free port of 127.0.0.1 and waits until it answers. An
+   * instance that exits first is removed once its output is in the channel; one that exits at
+   * start with no port declared anywhere is a job (returns undefined, see runAsJob).
+   */
+  private async startInstance(envFileValues: Record<string, string>, signal: AbortSignal): Promise<Instance | undefined> {
+    const hostPort = await findFreePort();
+    const label = `${this.spec.name}-${this.nextLabel++}`;
+    const request = planRun(this.spec, this.ownerId, hostPort, { ...this.routing.instanceEnv, ...envFileValues });
+    request.labels[LABEL_INSTANCE] = label;
     throwIfAborted(signal);
-    const old = this.containerId;
-    const parked = this.previous.takeParked();
-    const previous: PreviousContainer | undefined = parked ?? (old && this.serving && this.hostPort
-      ? { id: old, hostPort: this.hostPort, workingDir: this.workingDir, reloadSignal: previousReloadSignal }
-      : undefined);
-    // The old container holds the host port until it stops; creating the new one needs no port,
-    // so both happen at once. One that no longer serves is not worth keeping.
-    if (previous) this.previous.standBy(previous);
-    const freeing = parked || !old ? Promise.resolve() : previous ? this.stopContainer(previous.id) : this.removeContainer(old, 0);
-    out.appendLine(`[run] ${describeRun(request)}`);
-    let id: string | undefined;
-    /** Until the new container answers, an exit is this method's to report, not news. */
-    let exitBeforeAnswering: Expected | undefined;
+    this.sink.appendLine(`[run] ${label}: ${describeRun(request)}`);
+    const id = await this.engine.create(request);
+    const instance = new Instance(id, hostPort, label, this.engine, this.sink);
+    this.instances.set(id, instance);
+    this.publish();
+    const exitBeforeAnswering = this.own.expect(id, 'die');
+    let startedAt = performance.now();
     try {
-      try {
-        id = await this.engine.create(request);
-      } finally {
-        await freeing;
-      }
-      this.containerId = id;
-      this.hostPort = hostPort;
+      instance.workingDir = (await this.engine.inspect(id))?.workingDir ?? '/';
+      // Files synced since the image was built: a new instance must serve what the others serve.
+      const synced = [...(this.image?.synced ?? [])];
+      if (synced.length) await this.engine.copyInto(id, this.spec.folder, synced, instance.workingDir);
       this.own.expect(id, 'start');
-      exitBeforeAnswering = this.own.expect(id, 'die');
-      await this.logs.follow(id);
-      await this.engine.start(id).catch((error: unknown) => {
-        if (error instanceof PortInUseError) throw new UserFacingError(`${error.message} Stop what uses it, or change "hostPort" in fn.json.`);
-        throw error;
-      });
-      await this.waitUntilAnswering(id, hostPort, signal);
+      await instance.logs.follow(id);
+      startedAt = performance.now();
+      await this.engine.start(id);
+      await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
       exitBeforeAnswering.withdraw();
-      this.workingDir = (await this.engine.inspect(id))?.workingDir ?? '/';
+      instance.state = 'ready';
+      this.resting = { kind: 'stopped' };
+      this.publish();
+      return instance;
     } catch (error) {
-      const info = id ? await this.engine.inspect(id).catch(() => undefined) : undefined;
-      const failure = explainStartFailure(info, error, previous ? 'the new container' : 'the container', this.spec.port, this.readyTimeoutMs);
-      if (failure.exited) await this.logs.ended(1_000); // its last words (a stack trace) reach the channel first
-      if (id && (previous || !failure.exited)) await this.removeContainer(id, 0);
-      if (previous && isCancellation(error) && (this.superseded.has(signal) || this.stopping)) {
-        // A newer rebuild comes next and would stop the previous container again at once, or Stop removes it.
-        this.parkPrevious(previous);
-      } else if (previous) {
-        await this.restorePrevious(previous);
-      } else if (id && failure.exited) {
-        // Nothing served before: keep the container, so its exit code and output stay to see.
-        this.setState({ kind: 'exited', exitCode: failure.exitCode ?? -1, containerId: id });
-      } else {
-        this.containerId = undefined;
-        if (!isCancellation(error)) this.setState({ kind: 'failed', message: failure.message });
-      }
-      if (isCancellation(error) || (!id && !previous)) throw error;
+      exitBeforeAnswering.withdraw();
+      const info = await this.engine.inspect(id).catch(() => undefined);
+      const failure = explainStartFailure(info, error, `${label}`, this.spec.port, this.readyTimeoutMs);
+      if (failure.exited) await instance.logs.ended(1_000); // its last words (a stack trace) reach the channel first
+      this.forget(instance);
+      this.publish();
+      await this.removeContainer(id, 0).catch(() => undefined);
+      if (failure.exited && this.isJobShaped()) return this.recordJob(failure.exitCode ?? -1, performance.now() - startedAt);
+      if (failure.exited && this.resting.kind !== 'job') this.resting = { kind: 'exited', exitCode: failure.exitCode ?? -1 };
+      if (isCancellation(error)) throw error;
       throw new StartFailedError(failure.message, failure.remedy);
     }
-    if (previous) this.previous.retire(previous.id);
-    const url = urlFor(hostPort);
-    this.setState({ kind: 'running', url, containerId: id, hostPort });
-    return url;
+  }
+
+  /** No EXPOSE and no port in fn.json, and its container exited at start: a job, not a broken server. */
+  private isJobShaped(): boolean {
+    return this.spec.portSource === 'default' && this.liveInstances().length === 0;
+  }
+
+  private recordJob(exitCode: number, durationMs: number): undefined {
+    this.mode = 'off';
+    this.resting = { kind: 'job', last: { exitCode, durationMs } };
+    this.sink.appendLine(`■ ${this.spec.name} ran as a job (no EXPOSE and no "port" in fn.json): ${exitCode === 0 ? 'completed' : 'failed'} (exit ${exitCode})`);
+    if (exitCode !== 0) throw new UserFacingError(`${this.spec.name} failed (exit ${exitCode}): see its output in the function's output channel.`);
+    return undefined;
   }
 
   /**
-   * Waits for the container's server on 127.0.0.1:hostPort. With a remote engine that address is
-   * the other machine's: say so before waiting, wait briefly (a tunnel may exist), then say how to reach it.
+   * Takes instances out of rotation: marked draining (the gateway sends them nothing new), their
+   * in-flight requests finish (bounded by timeoutSeconds), then they are removed in the background.
    */
+  private retire(instances: Instance[], drain = true): void {
+    if (!instances.length) return;
+    for (const instance of instances) instance.state = 'draining';
+    this.publish();
+    for (const instance of instances) {
+      const removal = (async () => {
+        if (drain) await this.routing.drained(this.spec.name, instance.id, this.spec.timeoutSeconds * 1000 + 1_000);
+        instance.logs.detach();
+        await this.removeContainer(instance.id, 2);
+      })()
+        .catch((error: unknown) => this.sink.appendLine(`[run] could not remove ${instance.label} (${instance.id.slice(0, 12)}): ${errorMessage(error)}`))
+        .finally(() => {
+          this.forget(instance);
+          this.retiring.delete(removal);
+          this.publish();
+        });
+      this.retiring.add(removal);
+    }
+  }
+
+  /** Waits for the container's server on 127.0.0.1:hostPort; with a remote engine, says how to reach it. */
   private async waitUntilServing(hostPort: number, signal: AbortSignal | undefined, isAlive?: () => Promise<boolean>): Promise<void> {
     const remote = this.engine.remote;
     if (!remote) return waitForPort(hostPort, this.readyTimeoutMs, signal, isAlive);
-    const notice = `${remotePublishNotice(remote, hostPort)} Pin the port with "hostPort" in fn.json so the tunnel keeps working.`;
-    this.output().appendLine(`[run] ${notice}`);
+    const notice = remotePublishNotice(remote, hostPort);
+    this.sink.appendLine(`[run] ${notice}`);
     try {
       await waitForPort(hostPort, REMOTE_READY_TIMEOUT_MS, signal, isAlive);
     } catch (error) {
       if (isCancellation(error) || signal?.aborted || (isAlive && !(await isAlive()))) throw error;
       throw new UserFacingError(`started on ${remote.hostname}, but nothing answers on 127.0.0.1:${hostPort} of this machine. ${notice}`);
     }
-  }
-
-  /** Resolves once the container answers on its port; rejects when it exits first or the ready timeout passes. */
-  private async waitUntilAnswering(id: string, hostPort: number, signal?: AbortSignal): Promise<void> {
-    await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
-  }
-
-  private parkPrevious(previous: PreviousContainer): void {
-    this.previous.park(previous);
-    this.containerId = previous.id;
-    this.hostPort = previous.hostPort;
-    this.workingDir = previous.workingDir;
-    this.reloadSignal = previous.reloadSignal;
-  }
-
-  /** Starts the container a failed replacement stopped, on its port, and waits until it answers again. */
-  private async restorePrevious(previous: PreviousContainer): Promise<boolean> {
-    this.containerId = previous.id;
-    this.hostPort = previous.hostPort;
-    this.workingDir = previous.workingDir;
-    this.reloadSignal = previous.reloadSignal;
-    this.own.expect(previous.id, 'start');
-    // Until it answers, an exit is this method's to report, not news.
-    const exitBeforeAnswering = this.own.expect(previous.id, 'die');
-    this.output().appendLine(`↺ starting the previous container (${previous.id.slice(0, 12)}) again`);
-    try {
-      await this.logs.follow(previous.id);
-      await this.engine.start(previous.id);
-      // Not cancellable: whatever runs next (a retry, a sync) must find it serving.
-      await this.waitUntilAnswering(previous.id, previous.hostPort);
-      exitBeforeAnswering.withdraw();
-      this.setState({ kind: 'running', url: urlFor(previous.hostPort), containerId: previous.id, hostPort: previous.hostPort });
-      return true;
-    } catch (error) {
-      const info = await this.engine.inspect(previous.id).catch(() => undefined);
-      this.output().appendLine(`✖ the previous container did not start again either: ${errorMessage(error)}`);
-      if (info && !info.running) this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: previous.id });
-      else this.setState({ kind: 'failed', message: errorMessage(error) });
-      return false;
-    } finally {
-      this.previous.restored(previous.id);
-    }
-  }
-
-  private async chooseHostPort(): Promise<number> {
-    if (this.spec.hostPort) {
-      if (this.hostPort !== this.spec.hostPort || !this.containerId) {
-        if (!(await isPortFree(this.spec.hostPort))) {
-          throw new UserFacingError(`Port ${this.spec.hostPort} on 127.0.0.1 (hostPort in fn.json) is already in use: stop what uses it, or pick another hostPort.`);
-        }
-      }
-      return this.spec.hostPort;
-    }
-    return this.hostPort ?? findFreePort();
   }
 
   /** Checked again at every use, not only at discovery: a link can be swapped in between. */
@@ -463,82 +530,92 @@ export class FunctionRunner implements Disposable {
     }
   }
 
-  /** Adopts a container of this function found by its labels (after a reload or a crash). */
+  /**
+   * Adopts a container of this function found by its labels (after a reload or a crash): a running
+   * one becomes an instance again, a stopped one is removed (its output was in the old channel).
+   */
   async adopt(info: ContainerInfo): Promise<void> {
-    if (this.containerId === info.id) return;
-    this.containerId = info.id;
-    this.hostPort = info.hostPort;
-    this.workingDir = (await this.engine.inspect(info.id))?.workingDir ?? '/';
-    this.reloadSignal = (await this.engine.imageLabels(info.image))?.[RELOAD_LABEL] === 'sighup' ? 'SIGHUP' : undefined;
-    if (info.running && info.hostPort) {
-      this.setState({ kind: 'running', url: urlFor(info.hostPort), containerId: info.id, hostPort: info.hostPort });
-      this.output().appendLine(`↺ found ${this.spec.name} already running at ${urlFor(info.hostPort)} (container ${info.id.slice(0, 12)})`);
-      await this.logs.follow(info.id, Math.floor(Date.now() / 1000));
-    } else {
-      this.setState({ kind: 'exited', exitCode: info.exitCode ?? -1, containerId: info.id });
+    if (this.instances.has(info.id)) return;
+    if (!info.running || !info.hostPort) {
+      await this.removeContainer(info.id, 0).catch(() => undefined);
+      return;
     }
+    const label = info.labels[LABEL_INSTANCE] ?? `${this.spec.name}-${this.nextLabel}`;
+    const number = Number(/-(\d+)$/.exec(label)?.[1] ?? 0);
+    this.nextLabel = Math.max(this.nextLabel, number + 1);
+    const instance = new Instance(info.id, info.hostPort, label, this.engine, this.sink);
+    instance.workingDir = (await this.engine.inspect(info.id))?.workingDir ?? '/';
+    instance.state = 'ready';
+    this.instances.set(info.id, instance);
+    if (!this.image) {
+      const reload = (await this.engine.imageLabels(info.image))?.[RELOAD_LABEL];
+      this.image = { tag: info.image, reloadSignal: reload === 'sighup' ? 'SIGHUP' : undefined, stale: false, synced: new Set() };
+    }
+    this.mode = 'on';
+    this.sink.appendLine(`↺ found ${label} already running (container ${info.id.slice(0, 12)}): serving at ${this.url}/`);
+    this.publish();
+    await instance.logs.follow(info.id, Math.floor(Date.now() / 1000));
   }
 
-  /** Reacts to Docker's event stream: a container stopped or removed outside VS Code shows as such. */
+  /** Reacts to Docker's event stream: an instance that exits or is removed outside VS Code leaves the set. */
   handleEvent(event: EngineEvent): void {
     // Our own starts, stops, restarts and removals announce themselves too: those are not news.
-    if (this.own.claim(event) || event.containerId !== this.containerId) return;
+    if (this.own.claim(event)) return;
+    const instance = this.instances.get(event.containerId);
+    if (!instance) return;
     if (event.action === 'die') {
-      this.output().appendLine(`■ ${this.spec.name} exited with code ${event.exitCode ?? '?'}`);
-      this.setState({ kind: 'exited', exitCode: event.exitCode ?? -1, containerId: event.containerId });
+      this.sink.appendLine(`■ ${instance.label} exited with code ${event.exitCode ?? '?'}`);
+      this.forget(instance);
+      if (!this.liveInstances().length) this.resting = { kind: 'exited', exitCode: event.exitCode ?? -1 };
+      this.publish();
+      // Removed once its last words are in the channel: no stopped container stays behind.
+      void instance.logs.ended(1_000).then(() => this.removeContainer(instance.id, 0)).catch(() => undefined);
     } else if (event.action === 'destroy') {
-      this.containerId = undefined;
-      this.logs.detach();
-      if (this.currentState.kind !== 'building') this.setState({ kind: 'stopped' });
-    } else if (event.action === 'start' && this.hostPort) {
-      this.setState({ kind: 'running', url: urlFor(this.hostPort), containerId: event.containerId, hostPort: this.hostPort });
-      // Restarted (by a sync, or outside VS Code): follow its output again from the restart on.
-      void this.logs.follow(event.containerId, event.time ?? Math.floor(Date.now() / 1000)).catch(() => undefined);
+      this.forget(instance);
+      if (!this.liveInstances().length) {
+        // Removed outside VS Code: nothing starts it again until the user asks.
+        this.mode = 'off';
+        this.resting = { kind: 'stopped' };
+      }
+      this.publish();
     }
   }
 
   /** After Clean Up removed its image. */
   markNotBuilt(): void {
-    if (!this.spec.problems.length) this.setState({ kind: 'notBuilt' });
+    this.image = undefined;
+    this.resting = { kind: 'notBuilt' };
+    this.refresh();
   }
 
-  /** Stops and removes the container; the image stays for a fast next start. */
+  /** Turns the function off and removes its instances; the image stays for a fast next start. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    try {
-      this.inflight?.controller.abort();
-      await this.inflight?.done.catch(() => undefined);
-      const id = this.containerId;
-      await this.previous.settleForStop();
-      if (!id) return; // nothing runs: a function that was never built stays "not built"
-      await this.removeContainer(id, 3);
-      this.output().appendLine(`■ ${this.spec.name} stopped`);
-      this.containerId = undefined;
-      this.setState({ kind: 'stopped' });
-    } finally {
-      this.stopping = false;
-    }
+    const wasOn = this.mode === 'on' || this.instances.size > 0;
+    this.mode = 'off';
+    this.publish();
+    this.inflight?.controller.abort();
+    await this.inflight?.done.catch(() => undefined);
+    const all = [...this.instances.values()];
+    await Promise.all(all.map(async (instance) => {
+      instance.logs.detach();
+      await this.removeContainer(instance.id, 3).catch(() => undefined);
+      this.forget(instance);
+    }));
+    await Promise.all(this.retiring);
+    if (this.resting.kind !== 'notBuilt' || wasOn) this.resting = { kind: 'stopped' };
+    if (wasOn) this.sink.appendLine(`■ ${this.spec.name} stopped`);
+    this.publish();
   }
 
   private async removeContainer(id: string, graceSeconds: number): Promise<void> {
     // A running container dies first; a stopped one is only destroyed.
     const removal = this.own.expect(id, 'die', 'destroy');
     try {
-      if (this.containerId === id) this.logs.detach();
       await this.engine.remove(id, graceSeconds);
     } catch (error) {
       removal.withdraw();
       throw error;
     }
-  }
-
-  /** Stops a container we keep (a previous one, freeing its port for a new one). */
-  private async stopContainer(id: string): Promise<void> {
-    const stopping = this.own.expect(id, 'die');
-    await this.engine.stop(id, STOP_GRACE_SECONDS).catch((error: unknown) => {
-      stopping.withdraw();
-      throw error;
-    });
   }
 
   /** Throws, saying what to fix, when fn.json has problems: nothing runs with half a config. */
@@ -548,44 +625,81 @@ export class FunctionRunner implements Disposable {
     }
   }
 
-  /** Changes state; the last error carries over unless `state` says otherwise. */
-  private setState(state: FunctionState): void {
-    // `building` keeps whatever container was serving before it.
-    if (state.kind !== 'building') this.serving = state.kind === 'running';
-    const lastError = 'lastError' in state ? state.lastError : this.currentState.lastError;
-    const { lastError: _previous, ...container } = state;
-    this.currentState = lastError === undefined ? container as ContainerState : { ...container as ContainerState, lastError };
-    this.stateEmitter.fire(this.currentState);
+  private liveInstances(): Instance[] {
+    return [...this.instances.values()].filter((i) => i.state !== 'draining');
+  }
+
+  private readyInstances(): Instance[] {
+    return [...this.instances.values()].filter((i) => i.state === 'ready');
+  }
+
+  private forget(instance: Instance): void {
+    instance.logs.detach();
+    this.instances.delete(instance.id);
+  }
+
+  /** Tells the gateway what it routes to now, and the view what it shows. */
+  private publish(): void {
+    if (!this.disposed) {
+      this.routing.publish({
+        name: this.spec.name,
+        mode: this.spec.problems.length ? 'off' : this.mode,
+        offReason: this.spec.problems.length ? `${this.spec.name} is misconfigured: fix fn.json` : `${this.spec.name} is stopped: run Build and Run in VS Code to start it`,
+        scale: this.spec.scale,
+        timeoutSeconds: this.spec.timeoutSeconds,
+        instances: [...this.instances.values()].map((i) => ({ id: i.id, hostPort: i.hostPort, state: i.state, label: i.label })),
+      });
+    }
+    this.refresh();
+  }
+
+  /** Works out the state from the mode, the instances and what is under way; tells listeners when it changed. */
+  private refresh(force = false): void {
+    const next = this.computeState();
+    const state: FunctionState = this.lastErrorText === undefined ? next : { ...next, lastError: this.lastErrorText };
+    if (!force && JSON.stringify(state) === JSON.stringify(this.currentState)) return;
+    this.currentState = state;
+    if (!this.disposed) this.stateEmitter.fire(state);
+  }
+
+  private computeState(): ContainerState {
+    if (this.spec.problems.length) return { kind: 'misconfigured', message: this.spec.problems[0].message };
+    if (this.step === 'build') return { kind: 'building', step: 'build' };
+    const ready = this.readyInstances();
+    if (ready.length) return { kind: 'running', url: this.url, containerId: ready[0].id, instances: this.instanceList };
+    if (this.step === 'start' || this.liveInstances().length) return { kind: 'building', step: 'start' };
+    if (this.mode === 'on' && this.resting.kind !== 'exited' && this.resting.kind !== 'failed') return { kind: 'scaledToZero', url: this.url };
+    return this.resting;
   }
 
   /** Records how the last update went, in the state listeners see. */
   private setLastError(lastError: string | undefined): void {
-    this.setState({ ...this.currentState, lastError });
+    this.lastErrorText = lastError;
+    this.refresh();
   }
 
   /**
-   * Removes the container at once (VS Code closes, or the function is gone: nothing is left running).
+   * Removes every instance at once (VS Code closes, or the function is gone: nothing is left running).
    * An update in flight is cancelled and waited for first, so a container it was creating is removed too.
    */
   async disposeAsync(): Promise<void> {
+    this.mode = 'off';
+    this.publish();
     this.disposed = true;
     this.inflight?.controller.abort();
-    this.logs.detach();
     this.stateEmitter.dispose();
     await this.inflight?.done.catch(() => undefined);
-    this.logs.detach();
-    if (this.containerId) await this.removeContainer(this.containerId, 0).catch(() => undefined);
-    await this.previous.removeAll();
-    this.containerId = undefined;
+    await Promise.all([...this.instances.values()].map(async (instance) => {
+      instance.logs.detach();
+      await this.removeContainer(instance.id, 0).catch(() => undefined);
+    }));
+    this.instances.clear();
+    await Promise.all(this.retiring);
   }
 
   dispose(): void {
     void this.disposeAsync();
   }
-}
-
-export function urlFor(hostPort: number): string {
-  return `http://127.0.0.1:${hostPort}`;
 }
 
 function seconds(ms: number): string {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { problemsToPublish } from '../core/fnConfig';
+import { problemsToPublish, type ConfigProblem } from '../core/fnConfig';
 import { discoveryExcludeGlob, markDuplicateNames, type FunctionSpec } from '../core/functionSpec';
 import { readFunction } from '../core/readFunction';
 import type { FunctionRegistry } from '../services/functionRegistry';
@@ -84,13 +84,14 @@ export class FunctionDiscovery implements vscode.Disposable {
     for (const spec of this.specs) {
       const uri = vscode.Uri.file(spec.configFile ?? spec.dockerfile);
       const problems = problemsToPublish(spec.problems, jsonServerChecks(uri));
-      if (!problems.length) continue;
-      this.diagnostics.set(uri, problems.map((problem) => {
+      if (!problems.length && !spec.warnings.length) continue;
+      const toDiagnostic = (severity: vscode.DiagnosticSeverity) => (problem: ConfigProblem) => {
         const { start, end } = problem.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-        const diagnostic = new vscode.Diagnostic(new vscode.Range(start.line, start.character, end.line, end.character), problem.message, vscode.DiagnosticSeverity.Error);
+        const diagnostic = new vscode.Diagnostic(new vscode.Range(start.line, start.character, end.line, end.character), problem.message, severity);
         diagnostic.source = 'Local Serverless';
         return diagnostic;
-      }));
+      };
+      this.diagnostics.set(uri, [...problems.map(toDiagnostic(vscode.DiagnosticSeverity.Error)), ...spec.warnings.map(toDiagnostic(vscode.DiagnosticSeverity.Warning))]);
     }
   }
 

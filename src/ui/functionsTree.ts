@@ -2,15 +2,21 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listSavedEvents } from '../core/savedEvents';
 import type { FunctionRegistry } from '../services/functionRegistry';
-import type { FunctionRunner, FunctionState } from '../services/functionRunner';
+import type { FunctionRunner, FunctionState, InstanceSummary } from '../services/functionRunner';
 import { statusWithAdvice } from './engineAdvice';
 import { commandId, SETTINGS } from './ids';
 
-export type TreeNode = FunctionNode | EventNode | MessageNode;
+export type TreeNode = FunctionNode | InstanceNode | EventNode | MessageNode;
 
 export class FunctionNode {
   readonly kind = 'function';
   constructor(readonly runner: FunctionRunner) {}
+}
+
+/** One instance of a running function: its state, requests in flight and served. */
+export class InstanceNode {
+  readonly kind = 'instance';
+  constructor(readonly runner: FunctionRunner, readonly instance: InstanceSummary) {}
 }
 
 export class EventNode {
@@ -63,8 +69,9 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       return [...top, ...this.registry.functions.map((r) => new FunctionNode(r))];
     }
     if (node instanceof FunctionNode) {
+      const instances = node.runner.instanceList.map((i) => new InstanceNode(node.runner, i));
       // Event files (or an events folder) linked from outside the function folder are left out.
-      return (await listSavedEvents(node.runner.spec.folder)).map((file) => new EventNode(node.runner, file));
+      return [...instances, ...(await listSavedEvents(node.runner.spec.folder)).map((file) => new EventNode(node.runner, file))];
     }
     return [];
   }
@@ -76,6 +83,16 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       item.iconPath = new vscode.ThemeIcon(node.icon, new vscode.ThemeColor(node.icon === 'error' ? 'errorForeground' : 'foreground'));
       item.command = node.command;
       item.contextValue = 'message';
+      return item;
+    }
+    if (node instanceof InstanceNode) {
+      const { instance } = node;
+      const item = new vscode.TreeItem(instance.label, vscode.TreeItemCollapsibleState.None);
+      item.id = `instance:${node.runner.spec.name}:${instance.id}`;
+      item.description = `${instance.state} · ${instance.inFlight} in flight · ${instance.served} served`;
+      item.iconPath = new vscode.ThemeIcon(instance.state === 'ready' ? 'server-process' : instance.state === 'starting' ? 'loading~spin' : 'debug-disconnect');
+      item.tooltip = `${instance.label}: container ${instance.id.slice(0, 12)}, ${instance.state}`;
+      item.contextValue = `instance.${instance.state}`;
       return item;
     }
     if (node instanceof EventNode) {
@@ -91,7 +108,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     const { spec, state } = node.runner;
     const item = new vscode.TreeItem(spec.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `function:${spec.name}`;
-    item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state)}`;
+    item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state)}${describeLoad(node.runner)}`;
     item.iconPath = stateIcon(state);
     const autoReload = this.autoReloadEnabled(spec.name);
     // State and toggles are encoded for `when` clauses: "function.running autoReload.on".
@@ -115,21 +132,40 @@ export function describeState(state: FunctionState): string {
   switch (state.kind) {
     case 'notBuilt': return 'not built';
     case 'building': return state.step === 'build' ? 'building…' : 'starting…';
-    case 'running': return state.lastError ? `running at ${state.url} (last build failed)` : `running at ${state.url}`;
+    case 'running': return `running at ${state.url}/${state.lastError ? ' (last update failed)' : ''}`;
+    case 'scaledToZero': return 'scaled to zero — starts on the next request';
     case 'exited': return `exited with code ${state.exitCode}`;
     case 'failed': return 'build failed';
     case 'stopped': return 'stopped';
     case 'misconfigured': return 'misconfigured (see fn.json)';
+    case 'job': return state.last ? describeJob(state.last) : 'job';
+    case 'jobRunning': return 'job running…';
   }
+}
+
+/** "completed in 0.3 s (exit 0)" or "failed (exit 3)". */
+export function describeJob(last: { exitCode: number; durationMs: number }): string {
+  return last.exitCode === 0 ? `completed in ${(last.durationMs / 1000).toFixed(1)} s (exit 0)` : `failed (exit ${last.exitCode})`;
+}
+
+/** " · 3 instances · p50 12 ms" while it runs; nothing otherwise. */
+function describeLoad(runner: FunctionRunner): string {
+  if (runner.state.kind !== 'running') return '';
+  const count = runner.state.instances.filter((i) => i.state !== 'draining').length;
+  const p50 = runner.latestStats?.p50Ms;
+  return ` · ${count} instance${count === 1 ? '' : 's'}${p50 === undefined ? '' : ` · p50 ${p50 < 10 ? p50.toFixed(1) : Math.round(p50)} ms`}`;
 }
 
 function stateIcon(state: FunctionState): vscode.ThemeIcon {
   switch (state.kind) {
     case 'running': return new vscode.ThemeIcon(state.lastError ? 'warning' : 'vm-running', new vscode.ThemeColor(state.lastError ? 'list.warningForeground' : 'testing.iconPassed'));
-    case 'building': return new vscode.ThemeIcon('loading~spin');
+    case 'scaledToZero': return new vscode.ThemeIcon('debug-pause');
+    case 'building':
+    case 'jobRunning': return new vscode.ThemeIcon('loading~spin');
     case 'failed':
     case 'misconfigured': return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
     case 'exited': return new vscode.ThemeIcon('debug-stop', state.exitCode === 0 ? undefined : new vscode.ThemeColor('errorForeground'));
+    case 'job': return new vscode.ThemeIcon(state.last && state.last.exitCode !== 0 ? 'error' : 'run-all');
     default: return new vscode.ThemeIcon('symbol-function');
   }
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { describeFunction } from '../../src/core/functionSpec';
 import { DockerEngine } from '../../src/engine/dockerEngine';
+import type { GatewayHandle } from '../../src/services/gatewayTypes';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import type { OutputSink } from '../../src/services/functionRunner';
 
@@ -49,7 +50,12 @@ const spec = (folder: string, name?: string) => describeFunction({
 function registryWith(channels: Channels): FunctionRegistry {
   // Nothing here reaches an engine: no function was built or run.
   const engine = new DockerEngine({ host: 'unix:///nonexistent/docker.sock', source: 'unit test' });
-  return new FunctionRegistry(engine, 'ws', (name) => channels.get(name), () => undefined, (name) => channels.release(name));
+  // Nor does anything reach the gateway: it routes nothing that was never run.
+  const gateway: GatewayHandle = {
+    origin: 'http://127.0.0.1:1', port: 1, setFunction: () => undefined, removeFunction: () => undefined, startFailed: () => undefined,
+    onMessage: () => ({ dispose: () => undefined }), close: async () => undefined,
+  };
+  return new FunctionRegistry(engine, 'ws', (name) => channels.get(name), gateway, { releaseOutput: (name) => channels.release(name) });
 }
 
 describe('FunctionRegistry: output channels of removed functions', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { DEFAULT_SCALE } from '../../src/core/scaling';
 import { DEFAULT_PORT, DEFAULT_TIMEOUT_SECONDS, describeFunction, discoveryExcludeGlob, markDuplicateNames } from '../../src/core/functionSpec';
 
 const ROOT = path.join(path.sep, 'ws');
@@ -14,7 +15,8 @@ describe('describeFunction', () => {
     assert.equal(spec.dockerfile, path.join(folder, 'Dockerfile'));
     assert.equal(spec.runtime, 'node');
     assert.equal(spec.port, 3000);
-    assert.equal(spec.hostPort, undefined);
+    assert.equal(spec.portSource, 'EXPOSE');
+    assert.deepEqual(spec.scale, DEFAULT_SCALE, 'one instance at most, scaled to zero after 300 s idle');
     assert.deepEqual(spec.invoke, { method: 'POST', path: '/' });
     assert.deepEqual(spec.env, {});
     assert.equal(spec.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS);
@@ -65,7 +67,10 @@ describe('describeFunction', () => {
     const spec = describeFunction({ folder, dockerfileText: 'FROM node:20\nEXPOSE 3000\n', configText });
     assert.equal(spec.name, 'api');
     assert.equal(spec.port, 5000);
-    assert.equal(spec.hostPort, 18080);
+    assert.equal(spec.portSource, 'fn.json');
+    assert.equal(spec.warnings.length, 1, 'hostPort is valid but ignored: a warning');
+    assert.match(spec.warnings[0].message, /"hostPort" is ignored: .*gateway/);
+    assert.deepEqual(spec.problems, [], 'a warning does not make the function misconfigured');
     assert.deepEqual(spec.invoke, { method: 'GET', path: '/health' });
     assert.deepEqual(spec.env, { A: '1' });
     assert.equal(spec.envFile, '.env');
@@ -174,5 +179,29 @@ describe('discoveryExcludeGlob', () => {
     const parts = alternatives(discoveryExcludeGlob({ '**/node_modules/**': true }, ['**/fixtures/**', '**/.git/**']));
     assert.ok(parts.includes('**/fixtures/**'));
     assert.equal(new Set(parts).size, parts.length);
+  });
+});
+
+describe('scale in fn.json', () => {
+  const folder = path.join(ROOT, 'scaled');
+  it('fills what fn.json leaves out from the defaults', () => {
+    const spec = describeFunction({ folder, dockerfileText: 'FROM node:20\n', configText: '{ "scale": { "max": 3, "concurrency": 1 } }' });
+    assert.deepEqual(spec.scale, { ...DEFAULT_SCALE, max: 3, concurrency: 1 });
+    assert.equal(spec.portSource, 'default');
+  });
+
+  it('refuses min above max, on the field, saying what to change', () => {
+    const configText = '{\n  "scale": { "min": 2 }\n}';
+    const spec = describeFunction({ folder, dockerfileText: 'FROM node:20\n', configText });
+    assert.equal(spec.problems.length, 1);
+    assert.match(spec.problems[0].message, /scale.min \(2\) is above scale.max \(1, the default\): raise "max" or lower "min"/);
+    assert.equal(configText.slice(spec.problems[0].offset, spec.problems[0].offset + spec.problems[0].length), '2');
+    assert.deepEqual(spec.problems[0].range?.start, { line: 1, character: 19 });
+  });
+
+  it('refuses unknown scale fields and out-of-range values (schema)', () => {
+    for (const configText of ['{ "scale": { "maxx": 3 } }', '{ "scale": { "max": 0 } }', '{ "scale": { "idleSeconds": 0 } }', '{ "scale": { "concurrency": -1 } }']) {
+      assert.equal(describeFunction({ folder, dockerfileText: 'FROM node:20\n', configText }).problems.length, 1, configText);
+    }
   });
 });

@@ -4,7 +4,7 @@
 "use strict";
 module.exports = validate10;
 module.exports.default = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"Local Serverless function (fn.json)","description":"Refines the function defined by the Dockerfile beside this file. Every field is optional.","type":"object","allowComments":true,"allowTrailingCommas":true,"additionalProperties":false,"properties":{"$schema":{"type":"string"},"name":{"type":"string","pattern":"^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$","description":"Function name, unique in the workspace. Default: the folder name."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port the server listens on inside the container. Default: the first EXPOSE in the Dockerfile, else 8080."},"hostPort":{"type":"integer","minimum":1,"maximum":65535,"description":"Pin the port on 127.0.0.1 the function is published on. Default: a free port."},"invoke":{"type":"object","additionalProperties":false,"properties":{"method":{"type":"string","enum":["GET","POST","PUT","PATCH","DELETE","HEAD","OPTIONS"]},"path":{"type":"string","pattern":"^/","description":"Request path, starting with /."}}},"env":{"type":"object","additionalProperties":{"type":"string"},"description":"Environment variables passed to the container."},"envFile":{"type":"string","description":"A KEY=VALUE file, relative to this folder; its values are never logged."},"memoryMb":{"type":"integer","minimum":6,"description":"Container memory limit in MiB."},"cpus":{"type":"number","exclusiveMinimum":0,"description":"Container CPU limit, e.g. 0.5."},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":900,"description":"Invoke timeout. Default: 30."},"sync":{"type":"array","items":{"type":"string"},"description":"Globs of files copied into the running container on save (no rebuild)."},"rebuild":{"type":"array","items":{"type":"string"},"description":"Globs of files whose change rebuilds the image."}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"Local Serverless function (fn.json)","description":"Refines the function defined by the Dockerfile beside this file. Every field is optional.","type":"object","allowComments":true,"allowTrailingCommas":true,"additionalProperties":false,"properties":{"$schema":{"type":"string"},"name":{"type":"string","pattern":"^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$","description":"Function name, unique in the workspace. Default: the folder name."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port the server listens on inside the container. Default: the first EXPOSE in the Dockerfile, else 8080."},"hostPort":{"type":"integer","minimum":1,"maximum":65535,"description":"Ignored: every function is reached through the local gateway's stable URL (http://127.0.0.1:<gateway port>/<name>/), which replaces a pinned port. Remove it.","deprecationMessage":"Ignored: the gateway URL (http://127.0.0.1:<gateway port>/<name>/) replaces a pinned host port. Remove \"hostPort\"."},"invoke":{"type":"object","additionalProperties":false,"properties":{"method":{"type":"string","enum":["GET","POST","PUT","PATCH","DELETE","HEAD","OPTIONS"]},"path":{"type":"string","pattern":"^/","description":"Request path, starting with /."}}},"env":{"type":"object","additionalProperties":{"type":"string"},"description":"Environment variables passed to the container."},"envFile":{"type":"string","description":"A KEY=VALUE file, relative to this folder; its values are never logged."},"memoryMb":{"type":"integer","minimum":6,"description":"Container memory limit in MiB."},"cpus":{"type":"number","exclusiveMinimum":0,"description":"Container CPU limit, e.g. 0.5."},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":900,"description":"Invoke timeout. Default: 30."},"sync":{"type":"array","items":{"type":"string"},"description":"Globs of files copied into the running container on save (no rebuild)."},"rebuild":{"type":"array","items":{"type":"string"},"description":"Globs of files whose change rebuilds the image."},"scale":{"type":"object","additionalProperties":false,"description":"How many instances run behind the local gateway (Knative Serving's meanings, so the same values export to a Knative Service).","properties":{"min":{"type":"integer","minimum":0,"maximum":20,"description":"Instances kept running while the function is on (Knative min-scale). 0: it goes to zero when idle and starts on the next request. Default: 0."},"max":{"type":"integer","minimum":1,"maximum":20,"description":"Most instances (Knative max-scale). Default: 1."},"concurrency":{"type":"integer","minimum":0,"maximum":1000,"description":"Most requests in flight per instance (Knative containerConcurrency); more wait in the queue while instances start. 0: no limit (one instance takes every request). Default: 0."},"queue":{"type":"integer","minimum":0,"maximum":10000,"description":"Requests that may wait for a free instance; one more gets a 503 with Retry-After. Local only. Default: 100."},"idleSeconds":{"type":"number","exclusiveMinimum":0,"maximum":86400,"description":"An instance with no request for this long is stopped and removed while more than min run. Default: 300."}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$", "u");
 const pattern1 = new RegExp("^/", "u");
@@ -387,14 +387,216 @@ vErrors.push(err29);
 errors++;
 }
 }
-}
-else {
-const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.scale !== undefined){
+let data17 = data.scale;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+for(const key3 in data17){
+if(!(((((key3 === "min") || (key3 === "max")) || (key3 === "concurrency")) || (key3 === "queue")) || (key3 === "idleSeconds"))){
+const err30 = {instancePath:instancePath+"/scale",schemaPath:"#/properties/scale/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err30];
 }
 else {
 vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data17.min !== undefined){
+let data18 = data17.min;
+if(!((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18)))){
+const err31 = {instancePath:instancePath+"/scale/min",schemaPath:"#/properties/scale/properties/min/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+if(typeof data18 == "number"){
+if(data18 > 20 || isNaN(data18)){
+const err32 = {instancePath:instancePath+"/scale/min",schemaPath:"#/properties/scale/properties/min/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if(data18 < 0 || isNaN(data18)){
+const err33 = {instancePath:instancePath+"/scale/min",schemaPath:"#/properties/scale/properties/min/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+if(data17.max !== undefined){
+let data19 = data17.max;
+if(!((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19)))){
+const err34 = {instancePath:instancePath+"/scale/max",schemaPath:"#/properties/scale/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+if(typeof data19 == "number"){
+if(data19 > 20 || isNaN(data19)){
+const err35 = {instancePath:instancePath+"/scale/max",schemaPath:"#/properties/scale/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if(data19 < 1 || isNaN(data19)){
+const err36 = {instancePath:instancePath+"/scale/max",schemaPath:"#/properties/scale/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+if(data17.concurrency !== undefined){
+let data20 = data17.concurrency;
+if(!((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20)))){
+const err37 = {instancePath:instancePath+"/scale/concurrency",schemaPath:"#/properties/scale/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(typeof data20 == "number"){
+if(data20 > 1000 || isNaN(data20)){
+const err38 = {instancePath:instancePath+"/scale/concurrency",schemaPath:"#/properties/scale/properties/concurrency/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+if(data20 < 0 || isNaN(data20)){
+const err39 = {instancePath:instancePath+"/scale/concurrency",schemaPath:"#/properties/scale/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+}
+if(data17.queue !== undefined){
+let data21 = data17.queue;
+if(!((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21)))){
+const err40 = {instancePath:instancePath+"/scale/queue",schemaPath:"#/properties/scale/properties/queue/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+if(typeof data21 == "number"){
+if(data21 > 10000 || isNaN(data21)){
+const err41 = {instancePath:instancePath+"/scale/queue",schemaPath:"#/properties/scale/properties/queue/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if(data21 < 0 || isNaN(data21)){
+const err42 = {instancePath:instancePath+"/scale/queue",schemaPath:"#/properties/scale/properties/queue/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+}
+if(data17.idleSeconds !== undefined){
+let data22 = data17.idleSeconds;
+if(typeof data22 == "number"){
+if(data22 > 86400 || isNaN(data22)){
+const err43 = {instancePath:instancePath+"/scale/idleSeconds",schemaPath:"#/properties/scale/properties/idleSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+if(data22 <= 0 || isNaN(data22)){
+const err44 = {instancePath:instancePath+"/scale/idleSeconds",schemaPath:"#/properties/scale/properties/idleSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/scale/idleSeconds",schemaPath:"#/properties/scale/properties/idleSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/scale",schemaPath:"#/properties/scale/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+}
+else {
+const err47 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
 }
 errors++;
 }

@@ -45,14 +45,34 @@ export function showLogs(registry: FunctionRegistry, channels: FunctionOutputCha
 export function copyUrl(registry: FunctionRegistry) {
   return async (arg?: unknown): Promise<void> => {
     const runner = await resolveFunction(registry, arg, 'Function whose URL to copy');
-    const url = runner.url;
-    if (!url) {
-      void showInfo(`${runner.spec.name} is not running: Build and Run it first.`);
-      return;
-    }
+    const url = await externalUrl(runner);
     await vscode.env.clipboard.writeText(url);
-    vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
+    vscode.window.setStatusBarMessage(`Copied ${url}${offNote(runner)}`, 4000);
   };
+}
+
+/** Open in Browser: the function's gateway URL, as this window's browser reaches it. */
+export function openInBrowser(registry: FunctionRegistry) {
+  return async (arg?: unknown): Promise<void> => {
+    const runner = await resolveFunction(registry, arg, 'Function to open in the browser');
+    const note = offNote(runner);
+    if (note) void showInfo(`${runner.spec.name}${note}.`);
+    await vscode.env.openExternal(vscode.Uri.parse(await externalUrl(runner), true));
+  };
+}
+
+/**
+ * The gateway URL as the user's browser reaches it: in a remote window (code-server, SSH,
+ * Codespaces) VS Code forwards the port and hands back the address that reaches it from there.
+ */
+async function externalUrl(runner: FunctionRunner): Promise<string> {
+  return (await vscode.env.asExternalUri(vscode.Uri.parse(`${runner.url}/`, true))).toString(true);
+}
+
+/** What a request to a function that is off gets, said when its URL is handed out. */
+function offNote(runner: FunctionRunner): string {
+  const on = ['running', 'scaledToZero', 'building'].includes(runner.state.kind);
+  return on ? '' : ` (${runner.spec.name} is not running: requests get a 503 until you run Build and Run)`;
 }
 
 export function setAutoReload(registry: FunctionRegistry, settings: AutoReloadSettings, enabled: boolean) {

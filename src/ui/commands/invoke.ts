@@ -31,7 +31,10 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
     requireTrust();
     await history.remember(runner.spec.name, payloadText);
 
-    const url = runner.state.kind === 'running' ? runner.url! : await buildAndRunWithProgress(runner, channels, false, `${runner.spec.name} is not running: building and starting it before the invoke`);
+    // Running, scaled to zero or starting: the gateway holds the request until an instance answers.
+    // Off (never run, stopped, failed): Invoke is the user asking, so it builds and starts it first.
+    const reachable = ['running', 'scaledToZero', 'building'].includes(runner.state.kind);
+    const url = reachable ? runner.url : await buildAndRunWithProgress(runner, channels, false, `${runner.spec.name} is not running: building and starting it before the invoke`);
     const request = buildInvokeRequest(url, runner.spec.invoke, payload.body, runner.spec.timeoutSeconds);
     const out = channels.get(runner.spec.name);
     try {
