@@ -17,7 +17,7 @@ import { findFreePort } from '../../src/core/ports';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { watchFolder } from '../../src/watch/folderWatcher';
-import { realEngine, RecordingSink, scaffold, tempWorkspace } from '../integration/fixtures';
+import { realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway } from '../integration/fixtures';
 
 const EDITS = Number(process.env.BENCH_EDITS || 10);
 /** `npm run bench -- rebuild`: only our rebuild path against the classic CLI's build + rm -f + run. */
@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   const ws = await tempWorkspace();
   const sinks = new Map<string, RecordingSink>();
   const sink = (name: string) => sinks.get(name) ?? sinks.set(name, new RecordingSink()).get(name)!;
-  const registry = new FunctionRegistry(engine, ws.ownerId, sink);
+  const gateway = await TestGateway.start();
+  const registry = new FunctionRegistry(engine, ws.ownerId, sink, gateway.handle);
   const autoReload = new AutoReload(registry, () => true);
   const cliContainers: string[] = [];
   const rows: string[] = [];
@@ -213,6 +214,7 @@ async function main(): Promise<void> {
   } finally {
     autoReload.dispose();
     await registry.disposeAsync();
+    await gateway.close();
     for (const id of cliContainers) { try { docker('rm', '-f', id); } catch { /* already gone */ } }
     await ws.cleanup(engine);
   }

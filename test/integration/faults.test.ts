@@ -13,9 +13,15 @@ import { DockerEngine } from '../../src/engine/dockerEngine';
 import { EngineUnavailableError } from '../../src/engine/engine';
 import { withEngineAdvice } from '../../src/ui/engineAdvice';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
-import { FunctionRunner } from '../../src/services/functionRunner';
 import { isProcessAlive } from '../../src/services/orphanReaper';
-import { EngineSocketProxy, ON_PODMAN, readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
+import { EngineSocketProxy, ON_PODMAN, readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
+
+/** Every function in this file is reached through a real gateway, as in VS Code. */
+let gateway: TestGateway;
+before(async () => {
+  gateway = await TestGateway.start();
+});
+after(() => gateway.close());
 
 /** The pid of the dockerd that scripts/setup-docker.sh started, when it runs. */
 function dockerdOfOurs(): number | undefined {
@@ -47,7 +53,7 @@ describe('faults against the real Docker engine', () => {
     const proxy = new EngineSocketProxy(path.join(os.tmpdir(), `ls-engine-${process.pid}.sock`));
     await proxy.open();
     const proxied = new DockerEngine({ host: `unix://${proxy.socketPath}`, source: 'test proxy' });
-    const registry = new FunctionRegistry(proxied, ws.ownerId, () => new RecordingSink());
+    const registry = new FunctionRegistry(proxied, ws.ownerId, () => new RecordingSink(), gateway.handle);
     try {
       assert.equal((await registry.connect()).kind, 'available');
       await proxy.close();
@@ -67,7 +73,7 @@ describe('faults against the real Docker engine', () => {
 
   test('the real dockerd stopped and started again: the view says so, recovers by itself, and the function runs again', { skip: ON_PODMAN ? 'runs against Podman: stopping dockerd says nothing about this engine' : dockerdOfOurs() ? false : 'dockerd was not started by scripts/setup-docker.sh, so the test may not stop it' }, async () => {
     const out = new RecordingSink();
-    const registry = new FunctionRegistry(engine, ws.ownerId, () => out);
+    const registry = new FunctionRegistry(engine, ws.ownerId, () => out, gateway.handle);
     try {
       registry.setSpecs([await scaffold(ws.root, 'node', 'survivor')]);
       await registry.connect();
@@ -108,7 +114,7 @@ describe('faults against the real Docker engine', () => {
   });
 
   test('a container removed outside VS Code shows as stopped within a second', async () => {
-    const registry = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink());
+    const registry = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink(), gateway.handle);
     try {
       registry.setSpecs([await scaffold(ws.root, 'node', 'removed-outside')]);
       await registry.connect();
@@ -124,7 +130,7 @@ describe('faults against the real Docker engine', () => {
   });
 
   test('after a reload (a new registry), running containers are adopted by label, not duplicated', async () => {
-    const first = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink());
+    const first = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink(), gateway.handle);
     const spec = await scaffold(ws.root, 'python', 'adopted');
     first.setSpecs([spec]);
     await first.connect();
@@ -134,7 +140,7 @@ describe('faults against the real Docker engine', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     // Simulate a crash: the old registry goes without removing its containers.
     const out = new RecordingSink();
-    const second = new FunctionRegistry(engine, ws.ownerId, () => out);
+    const second = new FunctionRegistry(engine, ws.ownerId, () => out, gateway.handle);
     try {
       second.setSpecs([spec]);
       let timer: NodeJS.Timeout | undefined;
@@ -158,7 +164,7 @@ describe('faults against the real Docker engine', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       const spec = { ...(await scaffold(ws.root, 'node', 'pinned')), hostPort: port };
-      const runner = new FunctionRunner(spec, engine, ws.ownerId, () => new RecordingSink());
+      const runner = gateway.runner(spec, engine, ws.ownerId, new RecordingSink());
       await assert.rejects(runner.buildAndRun(), new RegExp(`Port ${port} on 127\\.0\\.0\\.1 .*already in use`));
       assert.equal(runner.state.kind, 'failed');
     } finally {
@@ -172,7 +178,7 @@ describe('faults against the real Docker engine', () => {
     await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ envFile: '.env', env: { GREETING: 'hi' }, memoryMb: 128, cpus: 0.5 }));
     await fs.writeFile(path.join(spec.folder, 'handler.js'), 'exports.handler = async () => ({ token: process.env.API_TOKEN, greeting: process.env.GREETING });\n');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(await readSpec(spec.folder), engine, ws.ownerId, () => out);
+    const runner = gateway.runner(await readSpec(spec.folder), engine, ws.ownerId, out);
     const url = await runner.buildAndRun();
     const reply = await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{}', 5));
     assert.deepEqual(reply.json, { token: 'tok-7f3a9c2e-do-not-log', greeting: 'hi' });
@@ -192,7 +198,7 @@ describe('faults against the real Docker engine', () => {
       for (const envFile of [path.join(outside, 'credentials'), '.env']) {
         await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ envFile }));
         const out = new RecordingSink();
-        const runner = new FunctionRunner({ ...(await readSpec(spec.folder)), workspaceFolder: ws.root }, engine, ws.ownerId, () => out);
+        const runner = gateway.runner({ ...(await readSpec(spec.folder)), workspaceFolder: ws.root }, engine, ws.ownerId, out);
         await assert.rejects(runner.buildAndRun(), /outside the workspace folder \(after following links\): move the file into the workspace/);
         assert.deepEqual(await engine.list({ [LABEL_OWNER]: ws.ownerId, 'local-serverless.function': 'exfiltrate' }), [], `nothing runs for envFile ${envFile}`);
         assert.equal(await engine.imageLabels(imageTag('exfiltrate', ws.ownerId)), undefined, 'nothing was built');
@@ -207,7 +213,7 @@ describe('faults against the real Docker engine', () => {
     const spec = await scaffold(ws.root, 'node', 'baked');
     await fs.writeFile(path.join(spec.folder, 'secrets.env'), 'API_TOKEN=tok-in-layer\n');
     await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ envFile: 'secrets.env' }));
-    const runner = new FunctionRunner(await readSpec(spec.folder), engine, ws.ownerId, () => new RecordingSink());
+    const runner = gateway.runner(await readSpec(spec.folder), engine, ws.ownerId, new RecordingSink());
     const url = await runner.buildAndRun();
     assert.equal((await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{}', 5))).status, 200);
     const files = execFileSync('docker', ['run', '--rm', '--entrypoint', 'ls', imageTag('baked', ws.ownerId), '-a', '/app'], { encoding: 'utf8' });
@@ -221,7 +227,7 @@ describe('faults against the real Docker engine', () => {
     await fs.cp(path.resolve(__dirname, '../../../examples/existing-python-app'), app, { recursive: true });
     const spec = await readSpec(app);
     assert.equal(spec.port, 8000);
-    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => new RecordingSink());
+    const runner = gateway.runner(spec, engine, ws.ownerId, new RecordingSink());
     const url = await runner.buildAndRun();
     assert.deepEqual((await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"a":1}', 5))).json, { echo: { a: 1 }, service: 'existing-python-app' });
     await runner.stop();
@@ -230,14 +236,14 @@ describe('faults against the real Docker engine', () => {
     await fs.mkdir(job);
     await fs.writeFile(path.join(job, 'Dockerfile'), 'FROM python:3.11-slim\nCMD ["python", "-c", "print(\'job done\'); raise SystemExit(3)"]\n');
     const out = new RecordingSink();
-    const jobRunner = new FunctionRunner(await readSpec(job), engine, ws.ownerId, () => out);
+    const jobRunner = gateway.runner(await readSpec(job), engine, ws.ownerId, out);
     await assert.rejects(jobRunner.buildAndRun(), /exited with code 3/);
     assert.deepEqual(jobRunner.state.kind === 'exited' && jobRunner.state.exitCode, 3);
     await out.waitFor(/job done/);
   });
 
   test('Clean Up removes every container and image tag of the workspace', async () => {
-    const registry = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink());
+    const registry = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink(), gateway.handle);
     try {
       registry.setSpecs([await scaffold(ws.root, 'node', 'to-clean')]);
       await registry.connect();

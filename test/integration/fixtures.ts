@@ -7,7 +7,10 @@ import { LABEL_OWNER, ownerId } from '../../src/core/names';
 import { loadTemplate, renderTemplate } from '../../src/core/scaffold';
 import { DockerEngine } from '../../src/engine/dockerEngine';
 import { defaultEndpointInputs, resolveEndpoint } from '../../src/engine/endpoint';
-import type { OutputSink } from '../../src/services/functionRunner';
+import { FunctionRunner, type OutputSink, type RunnerOptions } from '../../src/services/functionRunner';
+import { startGatewayInThread } from '../../src/services/gatewayClient';
+import type { GatewayHandle } from '../../src/services/gatewayTypes';
+import { GatewayRouting } from '../../src/services/routing';
 import { poll } from '../support/poll';
 
 export const TEMPLATES = path.resolve(__dirname, '../../../templates');
@@ -127,5 +130,34 @@ export class EngineSocketProxy {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.server = undefined;
+  }
+}
+
+/**
+ * A real gateway (in this thread) for a test file, and runners that publish through it: every
+ * request a test sends goes to the function's gateway URL, as a user's does.
+ */
+export class TestGateway {
+  readonly routing: GatewayRouting;
+  private readonly runners = new Map<string, FunctionRunner>();
+
+  private constructor(readonly handle: GatewayHandle) {
+    this.routing = new GatewayRouting(handle, (name) => this.runners.get(name));
+  }
+
+  static async start(): Promise<TestGateway> {
+    return new TestGateway(await startGatewayInThread({}));
+  }
+
+  /** A runner of `spec` whose instances this gateway routes to. */
+  runner(spec: FunctionSpec, engine: DockerEngine, owner: string, out: OutputSink, options?: RunnerOptions): FunctionRunner {
+    const runner = new FunctionRunner(spec, engine, owner, () => out, this.routing, options);
+    this.runners.set(spec.name, runner);
+    return runner;
+  }
+
+  async close(): Promise<void> {
+    this.routing.dispose();
+    await this.handle.close();
   }
 }

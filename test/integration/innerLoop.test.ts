@@ -9,7 +9,14 @@ import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import type { FunctionRunner } from '../../src/services/functionRunner';
 import { poll } from '../support/poll';
-import { ON_PODMAN, readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
+import { ON_PODMAN, readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
+
+/** Every function in this file is reached through a real gateway, as in VS Code. */
+let gateway: TestGateway;
+before(async () => {
+  gateway = await TestGateway.start();
+});
+after(() => gateway.close());
 
 /** Invokes until the reply satisfies `accept` (bounded: at most `timeoutMs`, one request per 20 ms). */
 async function untilReply(url: string, accept: (body: string) => boolean, timeoutMs = 15_000): Promise<string> {
@@ -38,7 +45,7 @@ describe('the inner loop against the real Docker engine', () => {
   before(async () => {
     engine = realEngine();
     ws = await tempWorkspace();
-    registry = new FunctionRegistry(engine, ws.ownerId, sink);
+    registry = new FunctionRegistry(engine, ws.ownerId, sink, gateway.handle);
     autoReload = new AutoReload(registry, () => true);
     registry.setSpecs([await scaffold(ws.root, 'node', 'loop-node'), await scaffold(ws.root, 'python', 'loop-py')]);
     await registry.connect();

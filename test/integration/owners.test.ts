@@ -5,7 +5,14 @@ import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
 import { imageTag, LABEL_FUNCTION, LABEL_OWNER, LEGACY_LABEL_WORKSPACE, workspaceId } from '../../src/core/names';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
-import { realEngine, RecordingSink, scaffold, tempWorkspace, type TempWorkspace } from './fixtures';
+import { realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, type TempWorkspace } from './fixtures';
+
+/** Every function in this file is reached through a real gateway, as in VS Code. */
+let gateway: TestGateway;
+before(async () => {
+  gateway = await TestGateway.start();
+});
+after(() => gateway.close());
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -29,8 +36,8 @@ describe('two VS Code instances on the same folder and the same engine', () => {
   before(async () => {
     engine = realEngine();
     ws = await tempWorkspace();
-    first = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink());
-    second = new FunctionRegistry(engine, ws.ownerIdFor('second'), () => new RecordingSink());
+    first = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink(), gateway.handle);
+    second = new FunctionRegistry(engine, ws.ownerIdFor('second'), () => new RecordingSink(), gateway.handle);
   });
   after(async () => {
     await first.disposeAsync();
@@ -74,7 +81,7 @@ describe('two VS Code instances on the same folder and the same engine', () => {
       'node:20-bookworm-slim', 'node', '-e', 'setTimeout(() => {}, 120000)'], { encoding: 'utf8' }).trim();
     legacyContainers.push(id);
     const warnings: string[] = [];
-    const registry = new FunctionRegistry(engine, ws.ownerIdFor('upgraded'), () => new RecordingSink(), (m) => warnings.push(m), undefined, workspaceId(ws.root));
+    const registry = new FunctionRegistry(engine, ws.ownerIdFor('upgraded'), () => new RecordingSink(), gateway.handle, { log: (m) => warnings.push(m), legacyWorkspaceId: workspaceId(ws.root) });
     try {
       registry.setSpecs([spec]);
       await registry.connect();

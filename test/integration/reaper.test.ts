@@ -9,7 +9,14 @@ import { isPortFree } from '../../src/core/ports';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { identifyProcess, isProcessAlive, OrphanReaper, type ProcessIdentity } from '../../src/services/orphanReaper';
-import { EngineSocketProxy, realEngine, RecordingSink, scaffold, tempWorkspace, until, type TempWorkspace } from './fixtures';
+import { EngineSocketProxy, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, type TempWorkspace, until } from './fixtures';
+
+/** Every function in this file is reached through a real gateway, as in VS Code. */
+let gateway: TestGateway;
+before(async () => {
+  gateway = await TestGateway.start();
+});
+after(() => gateway.close());
 
 const HELPER = path.resolve(__dirname, '../../src/reaper.js');
 
@@ -49,7 +56,7 @@ describe('containers are removed when VS Code goes without deactivating the exte
   /** A VS Code instance on the shared folder: its own owner id, registry and helper. */
   async function instance(name: string, vscode: ProcessIdentity, engineHost = () => engine.host) {
     const owner = ws.ownerIdFor(name);
-    const registry = new FunctionRegistry(engine, owner, () => new RecordingSink());
+    const registry = new FunctionRegistry(engine, owner, () => new RecordingSink(), gateway.handle);
     const reaper = new OrphanReaper(HELPER, registry, engineHost, stateDir, () => undefined, vscode);
     cleanups.push(async () => {
       reaper.dispose();

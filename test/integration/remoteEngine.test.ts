@@ -3,8 +3,14 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
-import { FunctionRunner } from '../../src/services/functionRunner';
-import { readSpec, realEngine, RecordingSink, tempWorkspace } from './fixtures';
+import { readSpec, realEngine, RecordingSink, tempWorkspace, TestGateway } from './fixtures';
+
+/** Every function in this file is reached through a real gateway, as in VS Code. */
+let gateway: TestGateway;
+before(async () => {
+  gateway = await TestGateway.start();
+});
+after(() => gateway.close());
 
 /**
  * No engine on another machine can be reached here. The stand-in: the real local engine, told it
@@ -32,7 +38,7 @@ describe('an engine on another machine (stand-in: the local engine marked remote
     // Publishes 8080 while the server listens on 9999: nothing answers on this machine's port.
     await fs.writeFile(path.join(folder, 'Dockerfile'), 'FROM node:20-bookworm-slim\nEXPOSE 8080\nCMD ["node", "-e", "require(\'http\').createServer((q, r) => r.end(\'{}\')).listen(9999)"]\n');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(await readSpec(folder), engine, ws.ownerId, () => out);
+    const runner = gateway.runner(await readSpec(folder), engine, ws.ownerId, out);
     const started = Date.now();
     await assert.rejects(runner.buildAndRun(), (error: Error) => {
       assert.match(error.message, /^far-away: started on build-box\.example, but nothing answers on 127\.0\.0\.1:(\d+) of this machine\./);

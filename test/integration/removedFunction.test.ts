@@ -8,7 +8,14 @@ import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import type { OutputSink } from '../../src/services/functionRunner';
-import { readSpec, realEngine, scaffold, tempWorkspace, until } from './fixtures';
+import { readSpec, realEngine, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
+
+/** Every function in this file is reached through a real gateway, as in VS Code. */
+let gateway: TestGateway;
+before(async () => {
+  gateway = await TestGateway.start();
+});
+after(() => gateway.close());
 
 /** A channel as VS Code has it: writing after dispose throws. Counts such writes, which would surface as errors. */
 class Channel implements OutputSink {
@@ -46,10 +53,12 @@ describe('a function removed from the workspace, against the real Docker engine'
   before(async () => {
     engine = realEngine();
     ws = await tempWorkspace();
-    registry = new FunctionRegistry(engine, ws.ownerId, channelFor, () => undefined, (name: string) => {
-      const channel = channels.get(name);
-      if (channel) channel.disposed = true;
-      channels.delete(name);
+    registry = new FunctionRegistry(engine, ws.ownerId, channelFor, gateway.handle, {
+      releaseOutput: (name: string) => {
+        const channel = channels.get(name);
+        if (channel) channel.disposed = true;
+        channels.delete(name);
+      },
     });
     autoReload = new AutoReload(registry, () => true);
     await registry.connect();

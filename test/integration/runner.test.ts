@@ -6,8 +6,14 @@ import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
 import { imageTag, LABEL_FUNCTION, LABEL_OWNER } from '../../src/core/names';
 import { isPortFree } from '../../src/core/ports';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
-import { FunctionRunner } from '../../src/services/functionRunner';
-import { realEngine, RecordingSink, scaffold, tempWorkspace, until } from './fixtures';
+import { realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
+
+/** Every function in this file is reached through a real gateway, as in VS Code. */
+let gateway: TestGateway;
+before(async () => {
+  gateway = await TestGateway.start();
+});
+after(() => gateway.close());
 
 type BuildFailureDetail = Error & { detail?: string };
 
@@ -31,7 +37,7 @@ describe('function runner against the real Docker engine', () => {
   test('a scaffolded Node function builds, runs on 127.0.0.1, answers, logs, and stops leaving nothing behind', async () => {
     const spec = await scaffold(ws.root, 'node', 'greeter');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    const runner = gateway.runner(spec, engine, ws.ownerId, out);
 
     const url = await runner.buildAndRun();
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -57,7 +63,7 @@ describe('function runner against the real Docker engine', () => {
   test('several functions run at once, each on its own port, each answering and logging into its own channel', async () => {
     const specs = [await scaffold(ws.root, 'node', 'twin-node'), await scaffold(ws.root, 'python', 'twin-py')];
     const sinks = specs.map(() => new RecordingSink());
-    const runners = specs.map((spec, i) => new FunctionRunner(spec, engine, ws.ownerId, () => sinks[i]));
+    const runners = specs.map((spec, i) => gateway.runner(spec, engine, ws.ownerId, sinks[i]));
     const urls = await Promise.all(runners.map((r) => r.buildAndRun()));
     assert.notEqual(new URL(urls[0]).port, new URL(urls[1]).port, 'each function has its own host port');
     for (const [i, name] of ['twin-node', 'twin-py'].entries()) {
@@ -74,7 +80,7 @@ describe('function runner against the real Docker engine', () => {
     const spec = await scaffold(ws.root, 'node', 'broken');
     await fs.writeFile(path.join(spec.folder, 'Dockerfile'), 'FROM node:20-bookworm-slim\nRUN echo "about to fail" && exit 3\nCMD ["node"]\n');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    const runner = gateway.runner(spec, engine, ws.ownerId, out);
 
     let error: unknown;
     await assert.rejects(runner.buildAndRun().catch((e) => { error = e; throw e; }), (error: Error) => {
@@ -92,7 +98,7 @@ describe('function runner against the real Docker engine', () => {
   test('a failed rebuild keeps the previous container serving on the same URL', async () => {
     const spec = await scaffold(ws.root, 'python', 'steady');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    const runner = gateway.runner(spec, engine, ws.ownerId, out);
     const url = await runner.buildAndRun();
     assert.equal((await invoke(url, { name: 'one' })).status, 200);
 
@@ -115,7 +121,7 @@ describe('function runner against the real Docker engine', () => {
   test('a rebuilt container that exits at start (the handler throws when loaded) leaves the previous one answering on the same URL', async () => {
     const spec = await scaffold(ws.root, 'node', 'crashy');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    const runner = gateway.runner(spec, engine, ws.ownerId, out);
     const url = await runner.buildAndRun();
     const handler = path.join(spec.folder, 'handler.js');
     const good = await fs.readFile(handler, 'utf8');
@@ -148,7 +154,7 @@ describe('function runner against the real Docker engine', () => {
   test('a rebuilt container that never listens is given up after the ready timeout, and the previous one serves again', async () => {
     const spec = await scaffold(ws.root, 'python', 'silent');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out, { readyTimeoutMs: 3_000 });
+    const runner = gateway.runner(spec, engine, ws.ownerId, out, { readyTimeoutMs: 3_000 });
     const url = await runner.buildAndRun();
     const dockerfile = path.join(spec.folder, 'Dockerfile');
     const good = await fs.readFile(dockerfile, 'utf8');
@@ -168,7 +174,7 @@ describe('function runner against the real Docker engine', () => {
   test('a newer rebuild while the new container is still starting: the newest code serves, and no container is left behind', async () => {
     const spec = await scaffold(ws.root, 'node', 'hasty');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    const runner = gateway.runner(spec, engine, ws.ownerId, out);
     const url = await runner.buildAndRun();
     const dockerfile = path.join(spec.folder, 'Dockerfile');
     const handler = path.join(spec.folder, 'handler.js');
@@ -196,7 +202,7 @@ describe('function runner against the real Docker engine', () => {
   test('Stop while a rebuilt container is still starting removes both it and the stopped previous one', async () => {
     const spec = await scaffold(ws.root, 'node', 'halted');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    const runner = gateway.runner(spec, engine, ws.ownerId, out);
     await runner.buildAndRun();
     const dockerfile = path.join(spec.folder, 'Dockerfile');
     await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, 'utf8')).replace(/^CMD .*$/m, 'CMD ["sh", "-c", "sleep 5; exec node server.js"]'));

@@ -9,7 +9,14 @@ import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { AutoReload } from '../../src/services/autoReload';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { watchFolder } from '../../src/watch/folderWatcher';
-import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway } from './fixtures';
+
+/** Every function in this file is reached through a real gateway, as in VS Code. */
+let gateway: TestGateway;
+before(async () => {
+  gateway = await TestGateway.start();
+});
+after(() => gateway.close());
 
 const updates = (text: string) => text.split('\n').filter((l) => /^(↻|✖) /.test(l));
 
@@ -45,7 +52,7 @@ describe('a function folder holding symbolic links that leave it, with "sync": [
     await fs.writeFile(path.join(folder, 'fn.json'), JSON.stringify({ ...config, sync: ['**/*'] }, null, 2));
     await fs.symlink(outside, path.join(folder, 'outside-link'));
     await fs.symlink('/usr', path.join(folder, 'usr'));
-    registry = new FunctionRegistry(engine, ws.ownerId, () => out);
+    registry = new FunctionRegistry(engine, ws.ownerId, () => out, gateway.handle);
     autoReload = new AutoReload(registry, () => true);
     registry.setSpecs([await readSpec(folder)]);
     await registry.connect();

@@ -9,8 +9,14 @@ import { LABEL_OWNER } from '../../src/core/names';
 import { DockerEngine } from '../../src/engine/dockerEngine';
 import { defaultEndpointInputs, resolveEndpoint } from '../../src/engine/endpoint';
 import { EngineUnavailableError } from '../../src/engine/engine';
-import { FunctionRunner } from '../../src/services/functionRunner';
-import { ON_PODMAN, RecordingSink, scaffold, tempWorkspace } from './fixtures';
+import { ON_PODMAN, RecordingSink, scaffold, tempWorkspace, TestGateway } from './fixtures';
+
+/** Every function in this file is reached through a real gateway, as in VS Code. */
+let gateway: TestGateway;
+before(async () => {
+  gateway = await TestGateway.start();
+});
+after(() => gateway.close());
 
 /**
  * The dockerd that scripts/setup-docker.sh starts also listens on tcp://127.0.0.1:2376 with
@@ -72,7 +78,7 @@ describe('the engine over TCP with TLS (--tlsverify on 127.0.0.1:2376)', () => {
     await engine.ping();
     const spec = await scaffold(ws.root, 'node', 'over-tls');
     const out = new RecordingSink();
-    const runner = new FunctionRunner(spec, engine, ws.ownerId, () => out);
+    const runner = gateway.runner(spec, engine, ws.ownerId, out);
     const url = await runner.buildAndRun();
     const reply = await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, JSON.stringify({ name: 'TLS' }), 5));
     assert.equal(reply.status, 200);

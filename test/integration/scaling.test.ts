@@ -1,0 +1,163 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { LABEL_FUNCTION, LABEL_OWNER } from '../../src/core/names';
+import type { DockerEngine } from '../../src/engine/dockerEngine';
+import type { FunctionRunner } from '../../src/services/functionRunner';
+import { COLD_START_HEADER, REPLICA_HEADER } from '../../src/services/gatewayTypes';
+import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One POST through the gateway; bounded by `timeoutMs`. Never throws: a failed request is status 0. */
+function post(url: string, body: unknown, timeoutMs = 20_000): Promise<Reply> {
+  return new Promise((resolve) => {
+    const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      res.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
+    request.end(JSON.stringify(body));
+  });
+}
+
+/** A Node function from the template whose handler sleeps `sleepMs` before answering, with `scale` in fn.json. */
+async function scaledFunction(root: string, name: string, scale: object, sleepMs: number): Promise<string> {
+  const spec = await scaffold(root, 'node', name);
+  const handler = path.join(spec.folder, 'handler.js');
+  await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace('exports.handler = async (event, context) => {', `exports.handler = async (event, context) => {\n  await new Promise((r) => setTimeout(r, ${sleepMs}));`));
+  const config = JSON.parse(await fs.readFile(path.join(spec.folder, 'fn.json'), 'utf8')) as Record<string, unknown>;
+  await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ ...config, scale, timeoutSeconds: 20 }));
+  return spec.folder;
+}
+
+describe('scaling behind the gateway, against the real Docker engine', () => {
+  let engine: DockerEngine;
+  let ws: Awaited<ReturnType<typeof tempWorkspace>>;
+  let gateway: TestGateway;
+  const runners: FunctionRunner[] = [];
+
+  before(async () => {
+    engine = realEngine();
+    await engine.ping();
+    ws = await tempWorkspace();
+    gateway = await TestGateway.start();
+  });
+  after(async () => {
+    await Promise.all(runners.map((r) => r.disposeAsync()));
+    await gateway.close();
+    await ws.cleanup(engine);
+  });
+
+  const containersOf = (name: string) => engine.list({ [LABEL_OWNER]: ws.ownerId, [LABEL_FUNCTION]: name });
+
+  async function start(folder: string, out = new RecordingSink()): Promise<FunctionRunner> {
+    const runner = gateway.runner(await readSpec(folder), engine, ws.ownerId, out);
+    runners.push(runner);
+    await runner.buildAndRun();
+    return runner;
+  }
+
+  test('a request to a function scaled to zero starts an instance, is held until it answers, and says how long it waited', async () => {
+    const out = new RecordingSink();
+    const runner = await start(await scaledFunction(ws.root, 'sleepy', { min: 0, max: 1, idleSeconds: 1 }, 0), out);
+    await until('released after 1 s idle', () => runner.state.kind === 'scaledToZero', 10_000);
+    assert.deepEqual(await containersOf('sleepy'), [], 'no container while at zero');
+    await out.waitFor(/sleepy-1 idle for 1 s: released \(scaled to zero: starts on the next request\)/);
+
+    const reply = await post(`${runner.url}/`, { name: 'Cold' });
+    assert.equal(reply.status, 200, reply.body);
+    assert.deepEqual(JSON.parse(reply.body), { message: 'Hello, Cold!', from: 'sleepy' });
+    assert.equal(reply.headers[REPLICA_HEADER], 'sleepy-2');
+    assert.ok(Number(reply.headers[COLD_START_HEADER]) > 0, `a cold-start header: ${JSON.stringify(reply.headers)}`);
+
+    const warm = await post(`${runner.url}/`, { name: 'Warm' });
+    assert.equal(warm.status, 200);
+    assert.equal(warm.headers[COLD_START_HEADER], undefined, 'a warm request waited for no start');
+    assert.equal(runner.state.kind, 'running');
+  });
+
+  test('max 3, concurrency 1: 30 parallel requests to a 200 ms handler all succeed on exactly 3 instances, and idle ones go back to min', async () => {
+    const runner = await start(await scaledFunction(ws.root, 'burst', { min: 1, max: 3, concurrency: 1, idleSeconds: 2 }, 200));
+    let peak = 0;
+    const watch = setInterval(() => (peak = Math.max(peak, runner.instanceList.filter((i) => i.state !== 'draining').length)), 20);
+    const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => post(`${runner.url}/`, { name: `r${i}` })));
+    clearInterval(watch);
+    assert.deepEqual(replies.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.body}`), [], '0 errors');
+    const replicas = new Set(replies.map((r) => r.headers[REPLICA_HEADER]));
+    assert.equal(replicas.size, 3, `served by 3 instances: ${[...replicas].join(', ')}`);
+    assert.equal(peak, 3, 'never more than max');
+    assert.equal((await containersOf('burst')).length, 3);
+
+    await until('back to min (1) after the idle window', async () => (await containersOf('burst')).length === 1, 15_000);
+    assert.equal(runner.state.kind, 'running');
+  });
+
+  test('a full queue gets a 503 with Retry-After at once, saying why, and the channel says so too', async () => {
+    const out = new RecordingSink();
+    const runner = await start(await scaledFunction(ws.root, 'narrow', { min: 1, max: 1, concurrency: 1, queue: 1 }, 1_500), out);
+    const replies = await Promise.all(Array.from({ length: 4 }, () => post(`${runner.url}/`, {})));
+    const statuses = replies.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 503, 503], 'one in flight, one queued, two refused');
+    const refused = replies.find((r) => r.status === 503)!;
+    assert.ok(refused.headers['retry-after'], 'Retry-After');
+    assert.match(refused.body, /queue/i);
+    await out.waitFor(/\[gateway\].*(queue|503)/i);
+  });
+
+  test('a stopped function is off: requests get a 503 saying so, and nothing starts', async () => {
+    const runner = await start(await scaledFunction(ws.root, 'switched', { min: 0 }, 0));
+    await runner.stop();
+    const reply = await post(`${runner.url}/`, {});
+    assert.equal(reply.status, 503);
+    assert.match(reply.body, /switched is stopped: run Build and Run/);
+    assert.deepEqual(await containersOf('switched'), []);
+    assert.equal(runner.state.kind, 'stopped');
+  });
+
+  test('a rebuild under steady load rolls: every request succeeds, and the new code serves after', async () => {
+    const folder = await scaledFunction(ws.root, 'rolling', { min: 2, max: 2 }, 50);
+    const runner = await start(folder);
+    let running = true;
+    const results: Reply[] = [];
+    const load = (async () => {
+      for (let i = 0; i < 2_000 && running; i++) results.push(await post(`${runner.url}/`, { name: 'load' }, 20_000));
+    })();
+    const load2 = (async () => {
+      for (let i = 0; i < 2_000 && running; i++) results.push(await post(`${runner.url}/`, { name: 'load' }, 20_000));
+    })();
+    await until('some load served', () => results.length >= 10, 10_000);
+    const handler = path.join(folder, 'handler.js');
+    await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace('Hello, ', 'Rolled, '));
+    await runner.buildAndRun(); // a rebuild with the new handler, as a Dockerfile change would do
+    const after = results.length;
+    await until('load served by the new code', () => results.slice(after).some((r) => r.body.includes('Rolled')), 10_000);
+    running = false;
+    await Promise.all([load, load2]);
+    assert.deepEqual(results.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.body}`), [], `0 failed of ${results.length}`);
+    await until('the old instances removed', async () => (await containersOf('rolling')).length === 2, 15_000);
+  });
+
+  test('a sync reaches every instance, and an instance started later serves the synced code too', async () => {
+    const folder = await scaledFunction(ws.root, 'fanout', { min: 2, max: 3, concurrency: 1 }, 300);
+    const runner = await start(folder);
+    const handler = path.join(folder, 'handler.js');
+    await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace('Hello, ', 'Synced, '));
+    await runner.applyChanges([{ path: 'handler.js', kind: 'change' }]);
+    assert.equal(runner.instanceList.length, 2, 'synced, not rebuilt');
+    const replies = await Promise.all(Array.from({ length: 3 }, () => post(`${runner.url}/`, { name: 'x' })));
+    assert.deepEqual(replies.map((r) => r.status), [200, 200, 200]);
+    assert.equal(new Set(replies.map((r) => r.headers[REPLICA_HEADER])).size, 3, 'a third instance started for the third request');
+    for (const reply of replies) assert.match(reply.body, /Synced, x!/, `${reply.headers[REPLICA_HEADER]} serves the synced code`);
+  });
+});
