@@ -565,11 +565,17 @@ export class FunctionRunner implements Disposable {
     if (!instance) return;
     if (event.action === 'die') {
       this.sink.appendLine(`■ ${instance.label} exited with code ${event.exitCode ?? '?'}`);
-      this.forget(instance);
-      if (!this.liveInstances().length) this.resting = { kind: 'exited', exitCode: event.exitCode ?? -1 };
+      instance.state = 'draining'; // the gateway sends it nothing more
       this.publish();
-      // Removed once its last words are in the channel: no stopped container stays behind.
-      void instance.logs.ended(1_000).then(() => this.removeContainer(instance.id, 0)).catch(() => undefined);
+      // Removed once its last words are in the channel: no stopped container stays behind. One
+      // removed outside VS Code meanwhile (docker rm -f: die, then destroy) is already gone.
+      void instance.logs.ended(1_000).then(async () => {
+        if (!this.instances.has(instance.id)) return;
+        this.forget(instance);
+        if (!this.liveInstances().length) this.resting = { kind: 'exited', exitCode: event.exitCode ?? -1 };
+        this.publish();
+        await this.removeContainer(instance.id, 0);
+      }).catch(() => undefined);
     } else if (event.action === 'destroy') {
       this.forget(instance);
       if (!this.liveInstances().length) {

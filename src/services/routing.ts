@@ -84,9 +84,12 @@ export class GatewayRouting implements Routing, Disposable {
 
   private handle(message: GatewayToHost): void {
     switch (message.kind) {
-      case 'scaleUp':
-        this.runnerFor(message.name)?.scaleUp(message.count) ?? this.gateway.startFailed(message.name, message.count, `no function named ${message.name}`);
+      case 'scaleUp': {
+        const runner = this.runnerFor(message.name);
+        if (runner) runner.scaleUp(message.count);
+        else this.gateway.startFailed(message.name, message.count, `no function named ${message.name}`);
         return;
+      }
       case 'release':
         this.runnerFor(message.name)?.release(message.instanceId);
         return;

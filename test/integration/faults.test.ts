@@ -158,15 +158,21 @@ describe('faults against the real Docker engine', () => {
     }
   });
 
-  test('a pinned host port already in use is refused with a message naming it', async () => {
+  test('a hostPort left in fn.json is ignored with a warning: the function runs at its gateway URL, and the port stays free', async () => {
     const blocker = net.createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const spec = { ...(await scaffold(ws.root, 'node', 'pinned')), hostPort: port };
+      const folder = (await scaffold(ws.root, 'node', 'pinned')).folder;
+      const config = JSON.parse(await fs.readFile(path.join(folder, 'fn.json'), 'utf8')) as object;
+      await fs.writeFile(path.join(folder, 'fn.json'), JSON.stringify({ ...config, hostPort: port }));
+      const spec = await readSpec(folder);
+      assert.match(spec.warnings[0]?.message ?? '', /"hostPort" is ignored/);
       const runner = gateway.runner(spec, engine, ws.ownerId, new RecordingSink());
-      await assert.rejects(runner.buildAndRun(), new RegExp(`Port ${port} on 127\\.0\\.0\\.1 .*already in use`));
-      assert.equal(runner.state.kind, 'failed');
+      const url = await runner.buildAndRun();
+      assert.equal(url, `${gateway.handle.origin}/pinned`);
+      assert.equal((await sendInvoke(buildInvokeRequest(url, { method: 'POST', path: '/' }, '{"name":"p"}', 5))).status, 200);
+      await runner.stop();
     } finally {
       blocker.close();
     }
@@ -237,9 +243,10 @@ describe('faults against the real Docker engine', () => {
     await fs.writeFile(path.join(job, 'Dockerfile'), 'FROM python:3.11-slim\nCMD ["python", "-c", "print(\'job done\'); raise SystemExit(3)"]\n');
     const out = new RecordingSink();
     const jobRunner = gateway.runner(await readSpec(job), engine, ws.ownerId, out);
-    await assert.rejects(jobRunner.buildAndRun(), /exited with code 3/);
-    assert.deepEqual(jobRunner.state.kind === 'exited' && jobRunner.state.exitCode, 3);
+    await assert.rejects(jobRunner.buildAndRun(), /job failed \(exit 3\)/);
+    assert.deepEqual(jobRunner.state.kind === 'job' && jobRunner.state.last?.exitCode, 3, 'a job that failed, not a broken server');
     await out.waitFor(/job done/);
+    assert.deepEqual(await engine.list({ [LABEL_OWNER]: ws.ownerId, 'local-serverless.function': 'job' }), [], 'its container is removed once its output is in the channel');
   });
 
   test('Clean Up removes every container and image tag of the workspace', async () => {

@@ -31,17 +31,21 @@ describe('two VS Code instances on the same folder and the same engine', () => {
   let ws: TempWorkspace;
   let first: FunctionRegistry;
   let second: FunctionRegistry;
+  /** The other window's own gateway. */
+  let secondGateway: TestGateway;
   const legacyContainers: string[] = [];
 
   before(async () => {
     engine = realEngine();
     ws = await tempWorkspace();
     first = new FunctionRegistry(engine, ws.ownerId, () => new RecordingSink(), gateway.handle);
-    second = new FunctionRegistry(engine, ws.ownerIdFor('second'), () => new RecordingSink(), gateway.handle);
+    secondGateway = await TestGateway.start();
+    second = new FunctionRegistry(engine, ws.ownerIdFor('second'), () => new RecordingSink(), secondGateway.handle);
   });
   after(async () => {
     await first.disposeAsync();
     await second.disposeAsync();
+    await secondGateway.close();
     for (const id of legacyContainers) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
     for (const owner of [ws.ownerId, ws.ownerIdFor('second')]) await engine.removeImage(imageTag('shared', owner));
     await ws.cleanup(engine);

@@ -40,7 +40,7 @@ describe('function runner against the real Docker engine', () => {
     const runner = gateway.runner(spec, engine, ws.ownerId, out);
 
     const url = await runner.buildAndRun();
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(url, `${gateway.handle.origin}/greeter`, 'its stable URL on the gateway');
     assert.equal(runner.state.kind, 'running');
     assert.match(out.text, /\[build\] .*FROM .*node:20-bookworm-slim/, 'build output is in the channel, marked');
 
@@ -52,20 +52,21 @@ describe('function runner against the real Docker engine', () => {
     const [container] = await engine.list({ [LABEL_OWNER]: ws.ownerId, [LABEL_FUNCTION]: 'greeter' });
     assert.ok(container.running);
     const info = await engine.inspect(container.id);
-    assert.equal(info?.hostPort, Number(new URL(url).port));
+    assert.ok(info?.hostPort, 'its instance is published on 127.0.0.1, where the gateway forwards');
+    const instancePort = info.hostPort;
 
     await runner.stop();
     assert.equal(runner.state.kind, 'stopped');
     assert.deepEqual(await engine.list({ [LABEL_OWNER]: ws.ownerId, [LABEL_FUNCTION]: 'greeter' }), [], 'no container left');
-    assert.equal(await isPortFree(Number(new URL(url).port)), true, 'no port left bound');
+    assert.equal(await isPortFree(instancePort), true, 'no port left bound');
   });
 
-  test('several functions run at once, each on its own port, each answering and logging into its own channel', async () => {
+  test('several functions run at once, each at its own gateway path, each answering and logging into its own channel', async () => {
     const specs = [await scaffold(ws.root, 'node', 'twin-node'), await scaffold(ws.root, 'python', 'twin-py')];
     const sinks = specs.map(() => new RecordingSink());
     const runners = specs.map((spec, i) => gateway.runner(spec, engine, ws.ownerId, sinks[i]));
     const urls = await Promise.all(runners.map((r) => r.buildAndRun()));
-    assert.notEqual(new URL(urls[0]).port, new URL(urls[1]).port, 'each function has its own host port');
+    assert.deepEqual(urls.map((u) => new URL(u).pathname), ['/twin-node', '/twin-py'], 'each function has its own path on the one gateway');
     for (const [i, name] of ['twin-node', 'twin-py'].entries()) {
       assert.deepEqual((await invoke(urls[i], { name })).json, { message: `Hello, ${name}!`, from: name });
       await sinks[i].waitFor(new RegExp(`${name}: POST /`));
