@@ -15,6 +15,11 @@ export interface FunctionSpec {
   runtime: Runtime;
   /** Port inside the container. */
   port: number;
+  /**
+   * Where `port` came from: fn.json's "port", the Dockerfile's first EXPOSE, or neither (8080). A
+   * function with neither may be a one-shot job (see core/jobs.ts mayBeJob).
+   */
+  portSource: PortSource;
   /** Host port pinned by the user, if any. */
   hostPort?: number;
   invoke: { method: string; path: string };
@@ -30,6 +35,8 @@ export interface FunctionSpec {
   /** Problems in fn.json; a function with any is misconfigured and never run. */
   problems: ConfigProblem[];
 }
+
+export type PortSource = 'fn.json' | 'EXPOSE' | 'default';
 
 export interface FunctionSources {
   folder: string;
@@ -55,6 +62,7 @@ export function describeFunction({ folder, workspaceFolder, dockerfileText, conf
     dockerfile: path.join(folder, 'Dockerfile'),
     runtime: facts.runtime,
     port: config.port ?? facts.exposedPorts[0] ?? DEFAULT_PORT,
+    portSource: config.port !== undefined ? 'fn.json' : facts.exposedPorts.length ? 'EXPOSE' : 'default',
     hostPort: config.hostPort,
     invoke: { method: config.invoke?.method ?? 'POST', path: config.invoke?.path ?? '/' },
     env: config.env ?? {},

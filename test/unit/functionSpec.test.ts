@@ -14,6 +14,7 @@ describe('describeFunction', () => {
     assert.equal(spec.dockerfile, path.join(folder, 'Dockerfile'));
     assert.equal(spec.runtime, 'node');
     assert.equal(spec.port, 3000);
+    assert.equal(spec.portSource, 'EXPOSE');
     assert.equal(spec.hostPort, undefined);
     assert.deepEqual(spec.invoke, { method: 'POST', path: '/' });
     assert.deepEqual(spec.env, {});
@@ -39,6 +40,7 @@ describe('describeFunction', () => {
     const spec = describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM python:3.11\n' });
     assert.equal(DEFAULT_PORT, 8080);
     assert.equal(spec.port, 8080);
+    assert.equal(spec.portSource, 'default', 'neither EXPOSE nor fn.json named it: the function may be a job');
     assert.equal(spec.runtime, 'python');
   });
 
@@ -65,6 +67,7 @@ describe('describeFunction', () => {
     const spec = describeFunction({ folder, dockerfileText: 'FROM node:20\nEXPOSE 3000\n', configText });
     assert.equal(spec.name, 'api');
     assert.equal(spec.port, 5000);
+    assert.equal(spec.portSource, 'fn.json');
     assert.equal(spec.hostPort, 18080);
     assert.deepEqual(spec.invoke, { method: 'GET', path: '/health' });
     assert.deepEqual(spec.env, { A: '1' });
@@ -89,7 +92,18 @@ describe('describeFunction', () => {
     assert.equal(spec.problems.length, 1);
     assert.equal(spec.name, 'broken');
     assert.equal(spec.port, 3000);
+    assert.equal(spec.portSource, 'EXPOSE', 'an invalid fn.json port is not where the port came from');
     assert.equal(spec.configFile, path.join(folder, 'fn.json'));
+  });
+
+  it('says the port came from fn.json when fn.json sets the same port the Dockerfile exposes, and when there is no EXPOSE', () => {
+    assert.equal(describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM node:20\nEXPOSE 8080\n', configText: '{ "port": 8080 }' }).portSource, 'fn.json');
+    assert.equal(describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM node:20\n', configText: '{ "port": 8080 }' }).portSource, 'fn.json');
+  });
+
+  it('counts only TCP EXPOSE lines of the final stage: a UDP-only EXPOSE leaves the default port', () => {
+    assert.equal(describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM node:20\nEXPOSE 53/udp\n' }).portSource, 'default');
+    assert.equal(describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM node:20 AS build\nEXPOSE 3000\nFROM python:3.11\n' }).portSource, 'default');
   });
 
   it('marks a function whose fn.json was left unread for its size as misconfigured, saying so on fn.json', () => {
