@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { EVENT_CONTEXT_VALUE, functionContextValue } from '../core/functionStates';
 import { listSavedEvents } from '../core/savedEvents';
 import type { FunctionRegistry } from '../services/functionRegistry';
 import type { FunctionRunner, FunctionState } from '../services/functionRunner';
@@ -84,7 +85,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       item.iconPath = new vscode.ThemeIcon('json');
       item.resourceUri = vscode.Uri.file(node.file);
       item.tooltip = `Invoke ${node.runner.spec.name} with ${path.relative(node.runner.spec.folder, node.file)}`;
-      item.contextValue = 'event';
+      item.contextValue = EVENT_CONTEXT_VALUE;
       item.command = { command: commandId('invoke'), title: 'Invoke', arguments: [node] };
       return item;
     }
@@ -94,8 +95,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state)}`;
     item.iconPath = stateIcon(state);
     const autoReload = this.autoReloadEnabled(spec.name);
-    // State and toggles are encoded for `when` clauses: "function.running autoReload.on".
-    item.contextValue = `function.${state.kind} autoReload.${autoReload ? 'on' : 'off'}`;
+    // State and toggles are encoded for `when` clauses (test/unit/menus.test.ts checks what each state offers).
+    item.contextValue = functionContextValue(state.kind, autoReload);
     // Names, folders and build errors come from the workspace: appendText escapes them, so none renders as a link.
     const tooltip = new vscode.MarkdownString().appendMarkdown('**').appendText(spec.name).appendMarkdown(`** (${RUNTIME_LABELS[spec.runtime]})\n\n`)
       .appendText(spec.folder).appendMarkdown('\n\n').appendText(describeState(state))

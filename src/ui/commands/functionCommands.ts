@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserFacingError } from '../../core/errors';
+import { actionRefusal } from '../../core/functionStates';
 import { realPathInside } from '../../core/insideFolder';
 import type { AutoReloadSettings } from '../autoReloadSettings';
 import type { FunctionRegistry } from '../../services/functionRegistry';
@@ -28,6 +29,9 @@ export async function buildAndRunWithProgress(runner: FunctionRunner, channels: 
 export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutputChannels) {
   return async (arg?: unknown): Promise<string> => {
     const runner = await resolveFunction(registry, arg, 'Function to build and run');
+    // The tree offers Build and Run only where it works; the palette offers it always.
+    const refusal = actionRefusal(runner.spec.name, runner.state.kind, 'buildAndRun');
+    if (refusal) throw new UserFacingError(refusal);
     return buildAndRunWithProgress(runner, channels, arg instanceof FunctionNode);
   };
 }
@@ -35,6 +39,11 @@ export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutput
 export function stop(registry: FunctionRegistry) {
   return async (arg?: unknown): Promise<void> => {
     const runner = await resolveFunction(registry, arg, 'Function to stop');
+    const refusal = actionRefusal(runner.spec.name, runner.state.kind, 'stop');
+    if (refusal) {
+      void showInfo(refusal);
+      return;
+    }
     await withProgressSafe({ location: { viewId: VIEW_ID }, title: `Stopping ${runner.spec.name}` }, () => runner.stop());
   };
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, UserFacingError } from '../../core/errors';
+import { actionRefusal } from '../../core/functionStates';
 import { buildInvokeRequest, formatBytes, InvokeError, parsePayload, payloadProblem, sendInvoke, summarizeInvoke } from '../../core/invoke';
 import { listSavedEvents, readSavedEvent, type PayloadHistory } from '../../core/savedEvents';
 import type { FunctionRegistry } from '../../services/functionRegistry';
@@ -25,6 +26,8 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
   return async (arg?: unknown, payloadArg?: string): Promise<number> => {
     const runner = await resolveFunction(registry, arg, 'Function to invoke');
     runner.assertConfigured(); // before asking for a payload it could not be sent with
+    const refusal = actionRefusal(runner.spec.name, runner.state.kind, 'invoke');
+    if (refusal) throw new UserFacingError(refusal);
     const payloadText = arg instanceof EventNode ? await readSavedEvent(runner.spec.folder, arg.file) : payloadArg ?? (await pickPayload(runner, history));
     const payload = parsePayload(payloadText);
     if (!payload.ok) throw new UserFacingError(payload.message);
