@@ -16,8 +16,11 @@ export interface FunctionSpec {
   runtime: Runtime;
   /** Port inside the container. */
   port: number;
-  /** Where `port` came from: a function with no EXPOSE and no fn.json port that exits at start is a job, not a broken server. */
-  portSource: 'fn.json' | 'EXPOSE' | 'default';
+  /**
+   * Where `port` came from: fn.json's "port", the Dockerfile's first EXPOSE, or neither (8080). A
+   * function with neither may be a one-shot job (see core/jobs.ts mayBeJob).
+   */
+  portSource: PortSource;
   invoke: { method: string; path: string };
   env: Record<string, string>;
   envFile?: string;
@@ -35,6 +38,8 @@ export interface FunctionSpec {
   /** Valid fields that do nothing (hostPort): warnings on the field; the function still runs. */
   warnings: ConfigProblem[];
 }
+
+export type PortSource = 'fn.json' | 'EXPOSE' | 'default';
 
 export interface FunctionSources {
   folder: string;

@@ -17,6 +17,11 @@ export const LABEL_FUNCTION = 'local-serverless.function';
 export const LABEL_FOLDER = 'local-serverless.folder';
 /** Which instance of its function a container is (`hello-2`): the tree, the log prefix and the replica header show it. */
 export const LABEL_INSTANCE = 'local-serverless.instance';
+/**
+ * `job` on a one-shot job's container. Its container lives only while the job runs; should one be
+ * found after a crash or a reload, the label tells it from a service's instance, which is adopted.
+ */
+export const LABEL_KIND = 'local-serverless.kind';
 
 // Docker's rule for a name component (separators only between alphanumerics), at most 63 characters.
 const NAME_PATTERN = /^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;

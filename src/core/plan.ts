@@ -1,5 +1,5 @@
 import type { FunctionSpec } from './functionSpec';
-import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_OWNER } from './names';
+import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_KIND, LABEL_OWNER } from './names';
 
 /** What to build: plain data, checked by unit tests and executed by the engine adapter. */
 export interface BuildRequest {
@@ -11,18 +11,32 @@ export interface BuildRequest {
   tag: string;
 }
 
-/** What to run: plain data, checked by unit tests and executed by the engine adapter. */
-export interface RunRequest {
+/** A container to create: plain data, checked by unit tests and executed by the engine adapter. */
+export interface ContainerRequest {
   image: string;
   labels: Record<string, string>;
   env: Record<string, string>;
-  containerPort: number;
-  hostIp: '127.0.0.1';
-  hostPort: number;
   init: true;
   memoryBytes?: number;
   nanoCpus?: number;
+  /** Container name; the engine picks one when unset. */
+  name?: string;
+  /**
+   * Keep the container's stdin open until the first attach that writes to it closes it (Docker's
+   * OpenStdin + StdinOnce): how a job gets its payload. Unset: stdin reads as empty at once.
+   */
+  stdin?: boolean;
 }
+
+/** A service: its port published on 127.0.0.1 at `hostPort`. */
+export interface RunRequest extends ContainerRequest {
+  containerPort: number;
+  hostIp: '127.0.0.1';
+  hostPort: number;
+}
+
+/** A one-shot job: runs to its exit, publishes no port. */
+export type JobRequest = ContainerRequest;
 
 export function functionLabels(spec: FunctionSpec, ownerId: string): Record<string, string> {
   return { [LABEL_OWNER]: ownerId, [LABEL_FUNCTION]: spec.name, [LABEL_FOLDER]: spec.folder };
@@ -56,10 +70,27 @@ export function planRun(spec: FunctionSpec, ownerId: string, hostPort: number, e
   };
 }
 
+/**
+ * A job run of the function's image: the same labels, env and limits as a service, no port and no
+ * PORT variable (nothing listens). `envFileValues` are never logged (see planRun).
+ */
+export function planJob(spec: FunctionSpec, ownerId: string, envFileValues: Record<string, string> = {}): JobRequest {
+  return {
+    image: imageTag(spec.name, ownerId),
+    labels: { ...functionLabels(spec, ownerId), [LABEL_KIND]: 'job' },
+    env: { ...envFileValues, ...spec.env },
+    init: true,
+    memoryBytes: spec.memoryMb ? spec.memoryMb * 1024 * 1024 : undefined,
+    nanoCpus: spec.cpus ? Math.round(spec.cpus * 1e9) : undefined,
+  };
+}
+
 /** A loggable description of a run: env names only, never values (they may be secrets). */
-export function describeRun(request: RunRequest): string {
+export function describeRun(request: RunRequest | JobRequest): string {
   const limits = [request.memoryBytes ? `memory ${request.memoryBytes / 1024 / 1024} MiB` : '', request.nanoCpus ? `cpus ${request.nanoCpus / 1e9}` : ''].filter(Boolean);
-  return `run ${request.image} on ${request.hostIp}:${request.hostPort} → ${request.containerPort}` +
+  const where = 'hostPort' in request ? ` on ${request.hostIp}:${request.hostPort} → ${request.containerPort}` : ' as a job';
+  return `run ${request.image}${where}` +
+    (request.stdin ? ', payload on stdin' : '') +
     (Object.keys(request.env).length ? `, env ${Object.keys(request.env).sort().join(', ')}` : '') +
     (limits.length ? `, ${limits.join(', ')}` : '');
 }

@@ -77,3 +77,28 @@ export class PayloadHistory {
     return this.store.update(PayloadHistory.PREFIX + functionName, payloadText);
   }
 }
+
+/**
+ * Deletes a saved event: only `events/<name>.json` directly in the function's events folder, and
+ * only where that folder's real path is inside the function folder. A repository may commit
+ * `events` as a link to anywhere: deleting through it would remove a file out there. An event file
+ * that is itself a link loses the link, never what it points to (unlink does not follow it).
+ */
+export async function deleteSavedEvent(folder: string, file: string): Promise<void> {
+  const eventsDir = path.join(folder, 'events');
+  const name = path.basename(file);
+  const shown = `events/${name}`;
+  if (path.resolve(path.dirname(file)) !== path.resolve(eventsDir) || !name.endsWith('.json')) {
+    throw new UserFacingError(`${file} is not a saved event of the function in ${folder}: only files in its events folder are deleted.`);
+  }
+  const realEvents = await realPathInside(folder, eventsDir);
+  if (realEvents === undefined) {
+    if (!(await savedEventExists(eventsDir))) throw new UserFacingError(`${shown} no longer exists in ${folder}.`);
+    throw new UserFacingError(`The events folder of ${folder} is a symbolic link that leads out of the function folder, so nothing in it is deleted. Replace the link with a real folder and try again.`);
+  }
+  const target = path.join(realEvents, name);
+  const stat = await fs.lstat(target).catch(() => undefined);
+  if (!stat) throw new UserFacingError(`${shown} no longer exists in ${folder}.`);
+  if (!stat.isFile() && !stat.isSymbolicLink()) throw new UserFacingError(`${shown} in ${folder} is not a file: it is not deleted.`);
+  await fs.unlink(target);
+}

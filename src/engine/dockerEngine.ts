@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
 import * as tar from 'tar-fs';
-import { errorMessage, throwIfAborted } from '../core/errors';
+import { CancelledError, errorMessage, throwIfAborted } from '../core/errors';
 import { filesReachedThroughLinks } from '../core/insideFolder';
-import type { BuildRequest, RunRequest } from '../core/plan';
+import type { BuildRequest, JobRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
 import { EngineUnavailableError, InvalidEngineAddressError, PortInUseError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
 import { modemOptions, remoteEngine, type EngineEndpoint, type RemoteEngine } from './endpoint';
@@ -117,16 +117,20 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  async create(request: RunRequest): Promise<string> {
-    const portKey = `${request.containerPort}/tcp`;
+  async create(request: RunRequest | JobRequest): Promise<string> {
+    const portKey = 'hostPort' in request ? `${request.containerPort}/tcp` : undefined;
     const container = await this.call((abortSignal) => this.docker.createContainer({
+      ...(request.name ? { name: request.name } : {}),
       Image: request.image,
       Labels: request.labels,
       Env: Object.entries(request.env).map(([k, v]) => `${k}=${v}`),
-      ExposedPorts: { [portKey]: {} },
+      ...(portKey ? { ExposedPorts: { [portKey]: {} } } : {}),
+      // StdinOnce: when the attach that writes the input closes its side, the process's stdin closes
+      // (end of file) and its output keeps flowing; without it Docker would close the output too.
+      ...(request.stdin ? { OpenStdin: true, StdinOnce: true, AttachStdin: true } : {}),
       HostConfig: {
         Init: request.init,
-        PortBindings: { [portKey]: [{ HostIp: request.hostIp, HostPort: String(request.hostPort) }] },
+        ...('hostPort' in request && portKey ? { PortBindings: { [portKey]: [{ HostIp: request.hostIp, HostPort: String(request.hostPort) }] } } : {}),
         Memory: request.memoryBytes,
         NanoCpus: request.nanoCpus,
       },
@@ -147,6 +151,30 @@ export class DockerEngine implements ContainerEngine {
     return demuxDockerStream(stream);
   }
 
+  /**
+   * A hijacked attach (`Upgrade: tcp`): the raw connection carries stdin one way and the multiplexed
+   * output the other. Without the upgrade dockerode writes stdin as an HTTP chunked body, and the
+   * chunk framing would reach the process. Half-closing our side (`end`) is end of file for the
+   * process (the container has StdinOnce); its output keeps coming until it exits.
+   */
+  async attachWithInput(containerId: string, input: Uint8Array, signal: AbortSignal): Promise<AsyncIterable<LogChunk>> {
+    throwIfAborted(signal);
+    const container = this.docker.getContainer(containerId);
+    const open = (): Promise<unknown> => container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true, abortSignal: signal } as object);
+    const socket = (await this.call(open)) as NodeJS.ReadWriteStream & { destroy(): void };
+    if (signal.aborted) {
+      socket.destroy();
+      throw new CancelledError();
+    }
+    signal.addEventListener('abort', () => socket.destroy(), { once: true });
+    // Until the caller reads the output, a write error (the process exited without reading its
+    // input) would have no listener and end the extension host; reading the output reports it.
+    socket.on('error', () => undefined);
+    socket.write(input);
+    socket.end();
+    return demuxDockerStream(socket);
+  }
+
   async start(containerId: string): Promise<void> {
     try {
       await this.call((abortSignal) => this.docker.getContainer(containerId).start({ abortSignal } as object));
@@ -157,6 +185,18 @@ export class DockerEngine implements ContainerEngine {
         throw new PortInUseError(port ? Number(port[1] ?? port[2]) : undefined, { cause: error });
       }
       throw error;
+    }
+  }
+
+  async wait(containerId: string, signal?: AbortSignal): Promise<number> {
+    throwIfAborted(signal);
+    try {
+      // No deadline of ours (a job runs as long as it runs): the caller's signal ends the wait.
+      const result = await this.docker.getContainer(containerId).wait({ condition: 'not-running', abortSignal: signal } as object) as { StatusCode: number };
+      return result.StatusCode;
+    } catch (error) {
+      if (signal?.aborted) throw new CancelledError();
+      throw this.mapError(error);
     }
   }
 

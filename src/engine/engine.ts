@@ -1,4 +1,4 @@
-import type { BuildRequest, RunRequest } from '../core/plan';
+import type { BuildRequest, JobRequest, RunRequest } from '../core/plan';
 import type { RemoteEngine } from './endpoint';
 
 /** The one interface to a container engine; `dockerEngine.ts` is its only adapter. */
@@ -11,10 +11,22 @@ export interface ContainerEngine {
   ping(): Promise<void>;
   /** Builds an image, streaming output. Throws BuildFailedError on a failed step, CancelledError on abort. */
   build(request: BuildRequest, onOutput: (text: string) => void, signal?: AbortSignal): Promise<void>;
-  create(request: RunRequest): Promise<string>;
+  /** Creates a service's container (its port published) or a job's (none); returns its id. */
+  create(request: RunRequest | JobRequest): Promise<string>;
   /** Output the container prints from now on (attach before start to miss nothing), until it stops or `signal` aborts. */
   attach(containerId: string, signal: AbortSignal, sinceUnixSeconds?: number): Promise<AsyncIterable<LogChunk>>;
+  /**
+   * Like `attach` before start, and also writes `input` to the container's stdin, then closes it, so
+   * the process reads `input` and then end of file. The container must be created with `stdin: true`.
+   */
+  attachWithInput(containerId: string, input: Uint8Array, signal: AbortSignal): Promise<AsyncIterable<LogChunk>>;
   start(containerId: string): Promise<void>;
+  /**
+   * Resolves with the exit code once the container is not running: at once when it has already
+   * exited. Call it after `start` (before, a created container counts as not running). No time
+   * limit: a job runs as long as it runs; `signal` ends the wait (CancelledError).
+   */
+  wait(containerId: string, signal?: AbortSignal): Promise<number>;
   /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and keeps the container, so `start` can bring it back; a missing or stopped one is not an error. */
   stop(containerId: string, graceSeconds: number): Promise<void>;
   /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and removes; a missing container is not an error. */

@@ -5,8 +5,9 @@ import { CancelledError, errorMessage, isCancellation, throwIfAborted, UserFacin
 import { resolveEnvFile } from '../core/envFile';
 import { parseEnvFile } from '../core/fnConfig';
 import type { FunctionSpec } from '../core/functionSpec';
-import { LABEL_INSTANCE } from '../core/names';
-import { describeRun, planBuild, planRun } from '../core/plan';
+import { LABEL_INSTANCE, LABEL_KIND } from '../core/names';
+import { describeJobResult, mayBeJob } from '../core/jobs';
+import { describeRun, planBuild, planJob, planRun } from '../core/plan';
 import { findFreePort, waitForPort } from '../core/ports';
 import type { FunctionMode } from '../core/scaling';
 import { planUpdate, type FileChange } from '../core/updatePlan';
@@ -14,6 +15,7 @@ import { remotePublishNotice } from '../engine/endpoint';
 import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent } from '../engine/engine';
 import type { FunctionStats, GatewayFunction } from './gatewayTypes';
 import { Instance } from './instance';
+import { runJob, type JobResult } from './jobRunner';
 import type { OutputSink } from './logFollower';
 import { OwnEvents } from './ownEvents';
 import { explainStartFailure, StartFailedError } from './replacement';
@@ -190,7 +192,33 @@ export class FunctionRunner implements Disposable {
    */
   buildAndRun(signal?: AbortSignal): Promise<string> {
     this.assertConfigured();
+    if (this.resting.kind === 'job') return this.runJob(undefined, signal).then(() => this.url);
     return this.exclusive(true, signal, (abort) => this.update(abort));
+  }
+
+  /**
+   * Builds and runs a job once more, to completion (Build and Run, or Invoke with the payload on its
+   * stdin). Its output goes to the channel; its container is removed once the output is in.
+   */
+  runJob(payload: string | undefined, signal?: AbortSignal): Promise<JobResult> {
+    this.assertConfigured();
+    return this.exclusive(true, signal, async (abort) => {
+      try {
+        await this.buildImage(abort);
+        this.step = 'job';
+        this.refresh();
+        const request = planJob(this.spec, this.ownerId, await this.readEnvFile());
+        this.sink.appendLine(`[run] ${describeRun(request)}${payload === undefined ? '' : ` (payload of ${Buffer.byteLength(payload)} bytes on stdin)`}`);
+        const result = await runJob(this.engine, request, this.sink, { payload, signal: abort });
+        this.resting = { kind: 'job', last: { exitCode: result.exitCode, durationMs: result.durationMs } };
+        this.sink.appendLine(`■ ${this.spec.name} ${describeJobResult(result)}`);
+        this.setLastError(result.exitCode === 0 ? undefined : `${this.spec.name} ${describeJobResult(result)}`);
+        return result;
+      } finally {
+        this.step = undefined;
+        this.refresh();
+      }
+    });
   }
 
   /** The gateway needs `count` more instances (a request arrived at zero, or load grew). */
@@ -463,14 +491,15 @@ export class FunctionRunner implements Disposable {
 
   /** No EXPOSE and no port in fn.json, and its container exited at start: a job, not a broken server. */
   private isJobShaped(): boolean {
-    return this.spec.portSource === 'default' && this.liveInstances().length === 0;
+    return mayBeJob(this.spec) && this.liveInstances().length === 0;
   }
 
   private recordJob(exitCode: number, durationMs: number): undefined {
     this.mode = 'off';
-    this.resting = { kind: 'job', last: { exitCode, durationMs } };
-    this.sink.appendLine(`■ ${this.spec.name} ran as a job (no EXPOSE and no "port" in fn.json): ${exitCode === 0 ? 'completed' : 'failed'} (exit ${exitCode})`);
-    if (exitCode !== 0) throw new UserFacingError(`${this.spec.name} failed (exit ${exitCode}): see its output in the function's output channel.`);
+    const last = { exitCode, durationMs };
+    this.resting = { kind: 'job', last };
+    this.sink.appendLine(`■ ${this.spec.name} ran as a job (no EXPOSE and no "port" in fn.json): ${describeJobResult(last)}. Invoke runs it again with the payload on its stdin.`);
+    if (exitCode !== 0) throw new UserFacingError(`${this.spec.name} ${describeJobResult(last)}: see its output in the function's output channel.`);
     return undefined;
   }
 
@@ -536,7 +565,8 @@ export class FunctionRunner implements Disposable {
    */
   async adopt(info: ContainerInfo): Promise<void> {
     if (this.instances.has(info.id)) return;
-    if (!info.running || !info.hostPort) {
+    // A job's container (the host went while it ran) or a stopped instance: its output is gone with the old channel.
+    if (!info.running || !info.hostPort || info.labels[LABEL_KIND] === 'job') {
       await this.removeContainer(info.id, 0).catch(() => undefined);
       return;
     }
@@ -670,6 +700,7 @@ export class FunctionRunner implements Disposable {
 
   private computeState(): ContainerState {
     if (this.spec.problems.length) return { kind: 'misconfigured', message: this.spec.problems[0].message };
+    if (this.step === 'job') return { kind: 'jobRunning' };
     if (this.step === 'build') return { kind: 'building', step: 'build' };
     const ready = this.readyInstances();
     if (ready.length) return { kind: 'running', url: this.url, containerId: ready[0].id, instances: this.instanceList };

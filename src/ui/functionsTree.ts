@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { EVENT_CONTEXT_VALUE, functionContextValue } from '../core/functionStates';
+import { describeJobResult } from '../core/jobs';
 import { listSavedEvents } from '../core/savedEvents';
 import type { FunctionRegistry } from '../services/functionRegistry';
 import type { FunctionRunner, FunctionState, InstanceSummary } from '../services/functionRunner';
@@ -101,7 +103,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       item.iconPath = new vscode.ThemeIcon('json');
       item.resourceUri = vscode.Uri.file(node.file);
       item.tooltip = `Invoke ${node.runner.spec.name} with ${path.relative(node.runner.spec.folder, node.file)}`;
-      item.contextValue = 'event';
+      item.contextValue = EVENT_CONTEXT_VALUE;
       item.command = { command: commandId('invoke'), title: 'Invoke', arguments: [node] };
       return item;
     }
@@ -111,8 +113,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state)}${describeLoad(node.runner)}`;
     item.iconPath = stateIcon(state);
     const autoReload = this.autoReloadEnabled(spec.name);
-    // State and toggles are encoded for `when` clauses: "function.running autoReload.on".
-    item.contextValue = `function.${state.kind} autoReload.${autoReload ? 'on' : 'off'}`;
+    // State and toggles are encoded for `when` clauses (test/unit/menus.test.ts checks what each state offers).
+    item.contextValue = functionContextValue(state.kind, autoReload);
     // Names, folders and build errors come from the workspace: appendText escapes them, so none renders as a link.
     const tooltip = new vscode.MarkdownString().appendMarkdown('**').appendText(spec.name).appendMarkdown(`** (${RUNTIME_LABELS[spec.runtime]})\n\n`)
       .appendText(spec.folder).appendMarkdown('\n\n').appendText(describeState(state))
@@ -138,14 +140,9 @@ export function describeState(state: FunctionState): string {
     case 'failed': return 'build failed';
     case 'stopped': return 'stopped';
     case 'misconfigured': return 'misconfigured (see fn.json)';
-    case 'job': return state.last ? describeJob(state.last) : 'job';
+    case 'job': return state.last ? describeJobResult(state.last) : 'job';
     case 'jobRunning': return 'job running…';
   }
-}
-
-/** "completed in 0.3 s (exit 0)" or "failed (exit 3)". */
-export function describeJob(last: { exitCode: number; durationMs: number }): string {
-  return last.exitCode === 0 ? `completed in ${(last.durationMs / 1000).toFixed(1)} s (exit 0)` : `failed (exit ${last.exitCode})`;
 }
 
 /** " · 3 instances · p50 12 ms" while it runs; nothing otherwise. */

@@ -41,6 +41,7 @@ describe('describeFunction', () => {
     const spec = describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM python:3.11\n' });
     assert.equal(DEFAULT_PORT, 8080);
     assert.equal(spec.port, 8080);
+    assert.equal(spec.portSource, 'default', 'neither EXPOSE nor fn.json named it: the function may be a job');
     assert.equal(spec.runtime, 'python');
   });
 
@@ -94,7 +95,18 @@ describe('describeFunction', () => {
     assert.equal(spec.problems.length, 1);
     assert.equal(spec.name, 'broken');
     assert.equal(spec.port, 3000);
+    assert.equal(spec.portSource, 'EXPOSE', 'an invalid fn.json port is not where the port came from');
     assert.equal(spec.configFile, path.join(folder, 'fn.json'));
+  });
+
+  it('says the port came from fn.json when fn.json sets the same port the Dockerfile exposes, and when there is no EXPOSE', () => {
+    assert.equal(describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM node:20\nEXPOSE 8080\n', configText: '{ "port": 8080 }' }).portSource, 'fn.json');
+    assert.equal(describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM node:20\n', configText: '{ "port": 8080 }' }).portSource, 'fn.json');
+  });
+
+  it('counts only TCP EXPOSE lines of the final stage: a UDP-only EXPOSE leaves the default port', () => {
+    assert.equal(describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM node:20\nEXPOSE 53/udp\n' }).portSource, 'default');
+    assert.equal(describeFunction({ folder: path.join(ROOT, 'a'), dockerfileText: 'FROM node:20 AS build\nEXPOSE 3000\nFROM python:3.11\n' }).portSource, 'default');
   });
 
   it('marks a function whose fn.json was left unread for its size as misconfigured, saying so on fn.json', () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { describeFunction, type FunctionSpec } from '../../src/core/functionSpec';
-import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_OWNER, LEGACY_LABEL_WORKSPACE, ownerId } from '../../src/core/names';
-import { describeRun, planBuild, planRun } from '../../src/core/plan';
+import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_KIND, LABEL_OWNER, LEGACY_LABEL_WORKSPACE, ownerId } from '../../src/core/names';
+import { describeRun, planBuild, planJob, planRun } from '../../src/core/plan';
 
 const FOLDER = path.join(path.sep, 'ws', 'hello');
 const WS = ownerId({ folder: path.join(path.sep, 'ws'), uriScheme: 'vscode', remoteName: '', globalStoragePath: '/storage', host: '' });
@@ -89,6 +89,31 @@ describe('describeRun', () => {
     assert.ok(text.includes('memory 128 MiB'));
     assert.ok(text.includes('cpus 1.5'));
     assert.ok(!text.includes('\n'));
+  });
+});
+
+describe('planJob', () => {
+  it('runs the function\'s image with its labels, marked as a job, and publishes no port', () => {
+    const job = planJob(spec(), WS);
+    assert.equal(job.image, imageTag('hello', WS));
+    assert.equal(job.labels[LABEL_OWNER], WS);
+    assert.equal(job.labels[LABEL_FUNCTION], 'hello');
+    assert.equal(job.labels[LABEL_KIND], 'job');
+    assert.ok(!('hostPort' in job) && !('containerPort' in job));
+    assert.equal(job.init, true);
+  });
+
+  it('passes the env file and fn.json env (fn.json wins) and the limits, but no PORT: nothing listens', () => {
+    const job = planJob(spec({ env: { SHARED: 'fn', PLAIN: 'p' }, memoryMb: 64, cpus: 0.25 }), WS, { API_KEY: 'k', SHARED: 'file' });
+    assert.deepEqual(job.env, { API_KEY: 'k', SHARED: 'fn', PLAIN: 'p' });
+    assert.equal(job.memoryBytes, 64 * 1024 * 1024);
+    assert.equal(job.nanoCpus, 250_000_000);
+  });
+
+  it('is described as a job, naming env variables without their values', () => {
+    const text = describeRun({ ...planJob(spec(), WS, { API_KEY: 's3cr3t' }), stdin: true });
+    assert.match(text, /as a job, payload on stdin, env API_KEY$/);
+    assert.ok(!text.includes('s3cr3t'));
   });
 });
 

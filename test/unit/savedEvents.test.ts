@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parsePayload } from '../../src/core/invoke';
 import { readFunction } from '../../src/core/readFunction';
-import { eventNameProblem, listSavedEvents, PayloadHistory, readSavedEvent, savedEventPath, writeSavedEvent } from '../../src/core/savedEvents';
+import { deleteSavedEvent, eventNameProblem, listSavedEvents, PayloadHistory, readSavedEvent, savedEventPath, writeSavedEvent } from '../../src/core/savedEvents';
 
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ls-events-')));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -54,5 +54,67 @@ describe('saved events and the payload history, in the core', () => {
     const oversized = await readFunction(path.join(folder, 'Dockerfile'), root);
     assert.equal(oversized.name, 'big', 'the name falls back to the folder: the file was not read');
     assert.match(oversized.problems[0].message, /1 MB/);
+  });
+
+  describe('Delete Event', () => {
+    const makeFunction = (name: string) => {
+      const folder = path.join(root, name);
+      fs.mkdirSync(path.join(folder, 'events'), { recursive: true });
+      fs.writeFileSync(path.join(folder, 'fn.json'), '{}');
+      return folder;
+    };
+
+    it('deletes a saved event, and the event is gone from the list', async () => {
+      const folder = makeFunction('del-plain');
+      fs.writeFileSync(path.join(folder, 'events', 'a.json'), '{}');
+      fs.writeFileSync(path.join(folder, 'events', 'b.json'), '{}');
+      await deleteSavedEvent(folder, path.join(folder, 'events', 'a.json'));
+      assert.deepEqual(await listSavedEvents(folder), [path.join(folder, 'events', 'b.json')]);
+    });
+
+    it('deletes nothing outside the events folder, whatever path it is handed', async () => {
+      const folder = makeFunction('del-outside');
+      for (const file of [path.join(folder, 'fn.json'), path.join(folder, 'events', '..', 'fn.json'), path.join(folder, 'events', 'notes.txt')]) {
+        if (file.endsWith('.txt')) fs.writeFileSync(file, 'x');
+        await assert.rejects(deleteSavedEvent(folder, file), /only files in its events folder are deleted/);
+        assert.ok(fs.existsSync(file), file);
+      }
+    });
+
+    it('refuses when the events folder is a link leading out of the function folder, and the file out there stays', async () => {
+      const folder = path.join(root, 'del-linked');
+      const elsewhere = path.join(root, 'elsewhere-events');
+      fs.mkdirSync(folder);
+      fs.mkdirSync(elsewhere);
+      fs.writeFileSync(path.join(elsewhere, 'precious.json'), '{}');
+      fs.symlinkSync(elsewhere, path.join(folder, 'events'));
+      await assert.rejects(deleteSavedEvent(folder, path.join(folder, 'events', 'precious.json')), /symbolic link that leads out of the function folder/);
+      assert.ok(fs.existsSync(path.join(elsewhere, 'precious.json')));
+    });
+
+    it('deletes through an events link that stays inside the function folder, as the tree lists it', async () => {
+      const folder = path.join(root, 'del-inner-link');
+      fs.mkdirSync(path.join(folder, 'fixtures', 'events'), { recursive: true });
+      fs.writeFileSync(path.join(folder, 'fixtures', 'events', 'x.json'), '{}');
+      fs.symlinkSync(path.join(folder, 'fixtures', 'events'), path.join(folder, 'events'));
+      assert.deepEqual(await listSavedEvents(folder), [path.join(folder, 'events', 'x.json')]);
+      await deleteSavedEvent(folder, path.join(folder, 'events', 'x.json'));
+      assert.ok(!fs.existsSync(path.join(folder, 'fixtures', 'events', 'x.json')));
+    });
+
+    it('an event file that is a link loses the link, never the file it points to', async () => {
+      const folder = makeFunction('del-file-link');
+      const target = path.join(root, 'outside-target.json');
+      fs.writeFileSync(target, '{"keep":true}');
+      fs.symlinkSync(target, path.join(folder, 'events', 'linked.json'));
+      await deleteSavedEvent(folder, path.join(folder, 'events', 'linked.json'));
+      assert.ok(!fs.existsSync(path.join(folder, 'events', 'linked.json')));
+      assert.equal(fs.readFileSync(target, 'utf8'), '{"keep":true}');
+    });
+
+    it('says so when the event is already gone', async () => {
+      const folder = makeFunction('del-gone');
+      await assert.rejects(deleteSavedEvent(folder, path.join(folder, 'events', 'gone.json')), /no longer exists/);
+    });
   });
 });

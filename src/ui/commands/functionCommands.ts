@@ -1,4 +1,9 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { UserFacingError } from '../../core/errors';
+import { actionRefusal } from '../../core/functionStates';
+import { realPathInside } from '../../core/insideFolder';
 import type { AutoReloadSettings } from '../autoReloadSettings';
 import type { FunctionRegistry } from '../../services/functionRegistry';
 import type { FunctionRunner } from '../../services/functionRunner';
@@ -24,6 +29,9 @@ export async function buildAndRunWithProgress(runner: FunctionRunner, channels: 
 export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutputChannels) {
   return async (arg?: unknown): Promise<string> => {
     const runner = await resolveFunction(registry, arg, 'Function to build and run');
+    // The tree offers Build and Run only where it works; the palette offers it always.
+    const refusal = actionRefusal(runner.spec.name, runner.state.kind, 'buildAndRun');
+    if (refusal) throw new UserFacingError(refusal);
     return buildAndRunWithProgress(runner, channels, arg instanceof FunctionNode);
   };
 }
@@ -31,6 +39,11 @@ export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutput
 export function stop(registry: FunctionRegistry) {
   return async (arg?: unknown): Promise<void> => {
     const runner = await resolveFunction(registry, arg, 'Function to stop');
+    const refusal = actionRefusal(runner.spec.name, runner.state.kind, 'stop');
+    if (refusal) {
+      void showInfo(refusal);
+      return;
+    }
     await withProgressSafe({ location: { viewId: VIEW_ID }, title: `Stopping ${runner.spec.name}` }, () => runner.stop());
   };
 }
@@ -39,6 +52,23 @@ export function showLogs(registry: FunctionRegistry, channels: FunctionOutputCha
   return async (arg?: unknown): Promise<void> => {
     const runner = await resolveFunction(registry, arg, 'Function whose logs to show');
     channels.show(runner.spec.name, false);
+  };
+}
+
+/**
+ * Open fn.json: the function's settings, where a misconfigured function is fixed. A function with no
+ * fn.json (two folders with one name) gets a new, unsaved one at its place.
+ */
+export function openConfig(registry: FunctionRegistry) {
+  return async (arg?: unknown): Promise<void> => {
+    const runner = await resolveFunction(registry, arg, 'Function whose fn.json to open');
+    const file = path.join(runner.spec.folder, 'fn.json');
+    const exists = await fs.lstat(file).then(() => true, () => false);
+    if (exists && !(await realPathInside(runner.spec.folder, file))) {
+      throw new UserFacingError(`fn.json of ${runner.spec.name} is a symbolic link that leads out of ${runner.spec.folder}, so it is not opened: replace it with a regular file.`);
+    }
+    const uri = exists ? vscode.Uri.file(file) : vscode.Uri.file(file).with({ scheme: 'untitled' });
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
   };
 }
 

@@ -1,11 +1,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, UserFacingError } from '../../core/errors';
+import { actionRefusal } from '../../core/functionStates';
+import { describeJobResult } from '../../core/jobs';
 import { buildInvokeRequest, formatBytes, InvokeError, parsePayload, payloadProblem, sendInvoke, summarizeInvoke } from '../../core/invoke';
 import { listSavedEvents, readSavedEvent, type PayloadHistory } from '../../core/savedEvents';
 import type { FunctionRegistry } from '../../services/functionRegistry';
 import type { FunctionRunner } from '../../services/functionRunner';
-import { withProgressSafe } from '../notify';
+import { showInfo, withProgressSafe } from '../notify';
 import { requireTrust, toAbortSignal } from '../commandRunner';
 import { EventNode } from '../functionsTree';
 import type { FunctionOutputChannels } from '../outputChannels';
@@ -25,12 +27,15 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
   return async (arg?: unknown, payloadArg?: string): Promise<number> => {
     const runner = await resolveFunction(registry, arg, 'Function to invoke');
     runner.assertConfigured(); // before asking for a payload it could not be sent with
+    const refusal = actionRefusal(runner.spec.name, runner.state.kind, 'invoke');
+    if (refusal) throw new UserFacingError(refusal);
     const payloadText = arg instanceof EventNode ? await readSavedEvent(runner.spec.folder, arg.file) : payloadArg ?? (await pickPayload(runner, history));
     const payload = parsePayload(payloadText);
     if (!payload.ok) throw new UserFacingError(payload.message);
     requireTrust();
     await history.remember(runner.spec.name, payloadText);
 
+    if (runner.state.kind === 'job') return invokeJob(runner, channels, payload.body);
     // Running, scaled to zero or starting: the gateway holds the request until an instance answers.
     // Off (never run, stopped, failed): Invoke is the user asking, so it builds and starts it first.
     const reachable = ['running', 'scaledToZero', 'building'].includes(runner.state.kind);
@@ -54,6 +59,19 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
       throw error;
     }
   };
+}
+
+/** A job has no server: Invoke runs it again with the payload on its stdin, and its output is the answer. */
+async function invokeJob(runner: FunctionRunner, channels: FunctionOutputChannels, body: string): Promise<number> {
+  channels.show(runner.spec.name, true);
+  const result = await withProgressSafe(
+    { location: vscode.ProgressLocation.Notification, title: `Running the job ${runner.spec.name} with the payload on its stdin`, cancellable: true },
+    (_progress, token) => runner.runJob(body, toAbortSignal(token)),
+  );
+  const outcome = `${runner.spec.name} ${describeJobResult(result)}`;
+  if (result.exitCode !== 0) throw new UserFacingError(`${outcome}: see its output in the function's output channel.`);
+  void showInfo(`${outcome}: its output is in the function's output channel.`);
+  return result.exitCode;
 }
 
 async function pickPayload(runner: FunctionRunner, history: PayloadHistory): Promise<string> {
