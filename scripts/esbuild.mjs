@@ -30,13 +30,30 @@ const ctx = await esbuild.context({
   metafile: true,
   logLevel: 'warning',
 });
+// The Function Activity webview's script (uPlot and the shared core code) runs in the browser, from dist/.
+const webview = await esbuild.context({
+  entryPoints: { activity: 'media-src/activity.ts' },
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  outdir: 'dist',
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  metafile: true,
+  logLevel: 'warning',
+});
 // dockerode's BuildKit session loads auth.proto from `<its dir>/proto` at run time; in the bundle that dir is dist/.
 fs.cpSync('node_modules/dockerode/lib/proto', 'dist/proto', { recursive: true });
+// uPlot's stylesheet, served to the webview from dist/ (no remote content).
+fs.mkdirSync('dist', { recursive: true });
+fs.copyFileSync('node_modules/uplot/dist/uPlot.min.css', 'dist/uPlot.min.css');
 if (watch) {
-  await ctx.watch();
+  await Promise.all([ctx.watch(), webview.watch()]);
 } else {
-  const result = await ctx.rebuild();
-  const sizes = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js')).map(([file, o]) => `${file} ${(o.bytes / 1024).toFixed(0)} KiB`);
+  const results = await Promise.all([ctx.rebuild(), webview.rebuild()]);
+  const sizes = results.flatMap((result) => Object.entries(result.metafile.outputs)).filter(([file]) => file.endsWith('.js')).map(([file, o]) => `${file} ${(o.bytes / 1024).toFixed(0)} KiB`);
   console.log(`${sizes.join(', ')}${production ? ' (minified)' : ''}`);
-  await ctx.dispose();
+  await Promise.all([ctx.dispose(), webview.dispose()]);
 }

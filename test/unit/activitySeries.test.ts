@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   activityHeader, ActivityHistory, ActivitySeries, chartColumns, currentFigures, isActivityReady, isActivitySnapshot, liveInstances, type FunctionFigures,
 } from '../../src/core/activitySeries';
+import { activityPageHtml, escapeHtml } from '../../src/core/activityPage';
 import type { FunctionStats } from '../../src/services/gatewayTypes';
 
 /** Figures as the gateway sends them (a whole FunctionStats, so the test also checks that it fits FunctionFigures). */
@@ -108,5 +109,26 @@ describe('activity series', () => {
     assert.ok(isActivityReady({ kind: 'ready' }));
     assert.equal(isActivityReady({ kind: 'run', command: 'x' }), false);
     assert.equal(isActivityReady(undefined), false);
+  });
+});
+
+describe('activity page', () => {
+  const page = activityPageHtml({ cspSource: 'https://file+.vscode-resource.vscode-cdn.net', script: 'https://x/dist/activity.js', styles: ['https://x/dist/uPlot.min.css', 'https://x/media/a"b.css'] });
+
+  it('has the strict policy: nothing but the extension own files, nothing inline', () => {
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(page)?.[1];
+    assert.equal(csp, "default-src &#39;none&#39;; script-src https://file+.vscode-resource.vscode-cdn.net; style-src https://file+.vscode-resource.vscode-cdn.net; img-src https://file+.vscode-resource.vscode-cdn.net");
+    assert.doesNotMatch(page, /<script>|<style|\sstyle="|\son\w+=/, 'no inline script, style or handler');
+    assert.equal(page.match(/<script /g)?.length, 1);
+    assert.match(page, /<script src="https:\/\/x\/dist\/activity\.js"><\/script>/);
+  });
+
+  it('escapes what it puts into attributes', () => {
+    assert.match(page, /href="https:\/\/x\/media\/a&#34;b\.css"/);
+    assert.equal(escapeHtml(`<a href='x'>&</a>`), '&#60;a href=&#39;x&#39;&#62;&#38;&#60;/a&#62;');
+  });
+
+  it('has an element for the title, the header line and each chart', () => {
+    for (const id of ['title', 'now', 'rps', 'latency', 'instances']) assert.match(page, new RegExp(`id="${id}"`));
   });
 });
