@@ -9,7 +9,7 @@ export const PREFIX = 'localServerless';
 /** Command names, without the prefix (the Ctx adds it). */
 export const COMMANDS = [
   'newFunction', 'buildAndRun', 'invoke', 'stop', 'showLogs', 'copyUrl', 'refresh', 'retryConnection',
-  'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp',
+  'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp', 'showActivity',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export type CommandId = `${typeof PREFIX}.${CommandName}`;
@@ -18,6 +18,9 @@ export const commandId = (name: CommandName): CommandId => `${PREFIX}.${name}`;
 export const VIEW_ID = `${PREFIX}.functions` as const;
 /** The command VS Code makes for every view: focus it. */
 export const FOCUS_VIEW_COMMAND = `${VIEW_ID}.focus` as const;
+
+/** The Function Activity webview panels' type (not contributed: the panels are not restored after a reload). */
+export const ACTIVITY_VIEW_TYPE = `${PREFIX}.activity` as const;
 
 /** Context keys set by the extension and read by `when` clauses in the manifest. */
 export const CONTEXT_KEYS = ['discovered', 'hasFunctions', 'editorInFunction', 'engineUnreachable'] as const;
