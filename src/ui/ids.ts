@@ -9,7 +9,7 @@ export const PREFIX = 'localServerless';
 /** Command names, without the prefix (the Ctx adds it). */
 export const COMMANDS = [
   'newFunction', 'buildAndRun', 'invoke', 'stop', 'showLogs', 'copyUrl', 'refresh', 'retryConnection',
-  'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp', 'showActivity',
+  'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp', 'loadTest', 'showActivity',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export type CommandId = `${typeof PREFIX}.${CommandName}`;
