@@ -63,7 +63,7 @@ describe('load runner against a local server', () => {
     assert.deepEqual(progress.at(-1), { completed: 120, total: 120 });
     assert.ok(progress.every((p, i) => i === 0 || p.completed > progress[i - 1].completed), 'progress only moves on');
     assert.ok(progress.length <= 101, 'at most one report per whole percent');
-    assert.ok(elapsed < 3000, `a 120-request run on loopback ends promptly (${elapsed.toFixed(0)} ms)`);
+    assert.ok(elapsed < 5000, `a 120-request run on loopback ends promptly (${elapsed.toFixed(0)} ms)`);
 
     const summary = summarizeLoad('fn', request, 'events/n.json', run, new RunFigures('fn'));
     assert.equal(summary.replies, 120);
@@ -83,9 +83,12 @@ describe('load runner against a local server', () => {
     assert.equal(run.stoppedBy, 'cancel');
     assert.ok(run.completed > 0 && run.completed < 5000, `completed ${run.completed}`);
     assert.ok(run.counts['2xx'] <= run.completed);
-    assert.ok(elapsed < 2000, `stopped within ${elapsed.toFixed(0)} ms`);
+    assert.ok(elapsed < 3000, `stopped within ${elapsed.toFixed(0)} ms`);
+    // Requests written just before the connections closed may still land: let them, then count.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const sentAtStop = seen.length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(sentAtStop <= run.completed + 4, `at most one request per connection beyond those completed (${sentAtStop} seen, ${run.completed} completed)`);
+    await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(seen.length, sentAtStop, 'nothing more is sent after the run ends');
   });
 
