@@ -6,8 +6,9 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 const ctx = await esbuild.context({
-  // The extension, and the detached helper that removes its containers if VS Code goes without deactivating.
-  entryPoints: { extension: 'src/extension.ts', reaper: 'src/reaper.ts' },
+  // The extension, the detached helper that removes its containers if VS Code goes without deactivating,
+  // and the load tool, apart (see the autocannon-apart plugin).
+  entryPoints: { extension: 'src/extension.ts', reaper: 'src/reaper.ts', autocannon: 'node_modules/autocannon/autocannon.js' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -23,7 +24,30 @@ const ctx = await esbuild.context({
     setup(build) {
       build.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({ path: args.path, external: true }));
     },
+  }, {
+    // autocannon brings hdr-histogram-js (its WebAssembly inline, and pako), form-data's mime-db and its
+    // CLI's table and colour modules: ~460 KiB minified that VS Code would parse at every activation.
+    // It is its own file, dist/autocannon.js, required on the first load test. It runs in the extension
+    // host's thread: its workers option, which loads a file beside autocannon's own, is never used.
+    name: 'autocannon-apart',
+    setup(build) {
+      build.onResolve({ filter: /^autocannon$/ }, () => ({ path: './autocannon.js', external: true }));
+    },
   }],
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  metafile: true,
+  logLevel: 'warning',
+});
+// The Function Activity webview's script (uPlot and the shared core code) runs in the browser, from dist/.
+const webview = await esbuild.context({
+  entryPoints: { activity: 'media-src/activity.ts' },
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  outdir: 'dist',
   minify: production,
   sourcemap: !production,
   sourcesContent: false,
@@ -32,11 +56,14 @@ const ctx = await esbuild.context({
 });
 // dockerode's BuildKit session loads auth.proto from `<its dir>/proto` at run time; in the bundle that dir is dist/.
 fs.cpSync('node_modules/dockerode/lib/proto', 'dist/proto', { recursive: true });
+// uPlot's stylesheet, served to the webview from dist/ (no remote content).
+fs.mkdirSync('dist', { recursive: true });
+fs.copyFileSync('node_modules/uplot/dist/uPlot.min.css', 'dist/uPlot.min.css');
 if (watch) {
-  await ctx.watch();
+  await Promise.all([ctx.watch(), webview.watch()]);
 } else {
-  const result = await ctx.rebuild();
-  const sizes = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js')).map(([file, o]) => `${file} ${(o.bytes / 1024).toFixed(0)} KiB`);
+  const results = await Promise.all([ctx.rebuild(), webview.rebuild()]);
+  const sizes = results.flatMap((result) => Object.entries(result.metafile.outputs)).filter(([file]) => file.endsWith('.js')).map(([file, o]) => `${file} ${(o.bytes / 1024).toFixed(0)} KiB`);
   console.log(`${sizes.join(', ')}${production ? ' (minified)' : ''}`);
-  await ctx.dispose();
+  await Promise.all([ctx.dispose(), webview.dispose()]);
 }

@@ -10,7 +10,7 @@ export const PREFIX = 'localServerless';
 export const COMMANDS = [
   'newFunction', 'buildAndRun', 'invoke', 'stop', 'showLogs', 'copyUrl', 'refresh', 'retryConnection',
   'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp', 'openInBrowser',
-  'openEvent', 'deleteEvent', 'openConfig',
+  'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export type CommandId = `${typeof PREFIX}.${CommandName}`;
@@ -19,6 +19,9 @@ export const commandId = (name: CommandName): CommandId => `${PREFIX}.${name}`;
 export const VIEW_ID = `${PREFIX}.functions` as const;
 /** The command VS Code makes for every view: focus it. */
 export const FOCUS_VIEW_COMMAND = `${VIEW_ID}.focus` as const;
+
+/** The Function Activity webview panels' type (not contributed: the panels are not restored after a reload). */
+export const ACTIVITY_VIEW_TYPE = `${PREFIX}.activity` as const;
 
 /** Context keys set by the extension and read by `when` clauses in the manifest. */
 export const CONTEXT_KEYS = ['discovered', 'hasFunctions', 'editorInFunction', 'engineUnreachable'] as const;

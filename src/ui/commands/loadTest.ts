@@ -1,0 +1,134 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Event } from '../../core/emitter';
+import { CancelledError, errorMessage, UserFacingError } from '../../core/errors';
+import { parsePayload } from '../../core/invoke';
+import {
+  buildLoadRequest, concurrencyProblem, countProblem, formatLoadLine, formatLoadReport, LOAD_CONCURRENCY, LOAD_COUNT, parseWholeNumber, RunFigures, summarizeLoad, type LoadSummary,
+} from '../../core/loadTest';
+import { listSavedEvents, readSavedEvent } from '../../core/savedEvents';
+import type { FunctionRegistry } from '../../services/functionRegistry';
+import type { FunctionRunner } from '../../services/functionRunner';
+import type { FunctionStats } from '../../services/gatewayTypes';
+import { runLoad } from '../../services/loadRunner';
+import type { ActivityView } from '../activityPanel';
+import { requireTrust, toAbortSignal } from '../commandRunner';
+import { EventNode } from '../functionsTree';
+import type { LoadSummaryView } from '../loadSummaryView';
+import { withProgressSafe } from '../notify';
+import type { FunctionOutputChannels } from '../outputChannels';
+import { buildAndRunWithProgress } from './functionCommands';
+import { resolveFunction } from './pickFunction';
+
+interface Payload {
+  /** "events/order.json" or "empty body": how the summary names it. */
+  label: string;
+  body: string;
+}
+
+/** States in which nothing serves the function and a request would not start it: Load Test builds and runs it first, as Invoke does. */
+const NOT_STARTED: ReadonlySet<FunctionRunner['state']['kind']> = new Set(['notBuilt', 'stopped', 'exited', 'failed']);
+/** After the run, how long to wait for the gateway's next figures (it sends about two a second), so the last cold starts count. */
+const LAST_FIGURES_WAIT_MS = 1000;
+
+/**
+ * Load Test Function: pick a function, a saved event (or an empty body), a request count and a
+ * concurrency; send the requests through the function's gateway URL with autocannon under a
+ * cancellable progress notification, with the Function Activity chart opened beside; then a summary
+ * line in the function's channel and the summary document. A cancelled run still reports what it
+ * got: the figures so far are the result the user stopped for.
+ */
+export function loadTest(
+  registry: FunctionRegistry,
+  gatewayUrlFor: (functionName: string) => string | undefined,
+  stats: Event<FunctionStats[]>,
+  channels: FunctionOutputChannels,
+  activity: ActivityView,
+  summaries: LoadSummaryView,
+) {
+  return async (arg?: unknown): Promise<LoadSummary> => {
+    const runner = await resolveFunction(registry, arg, 'Function to load test');
+    runner.assertConfigured();
+    const name = runner.spec.name;
+    const payload = arg instanceof EventNode ? await savedEventPayload(runner, arg.file) : await pickPayload(runner);
+    const count = await askWholeNumber(`Load test ${name}: requests`, `How many requests to send, from ${LOAD_COUNT.min} to ${LOAD_COUNT.max}`, LOAD_COUNT.default, countProblem);
+    const concurrency = await askWholeNumber(`Load test ${name}: concurrency`, `How many requests in flight at once, from ${LOAD_CONCURRENCY.min} to ${LOAD_CONCURRENCY.max}`, LOAD_CONCURRENCY.default, concurrencyProblem);
+    requireTrust();
+    if (NOT_STARTED.has(runner.state.kind)) {
+      await buildAndRunWithProgress(runner, channels, false, `${name} is not running: building and starting it before the load test`);
+    }
+    const functionUrl = gatewayUrlFor(name);
+    if (!functionUrl) throw new UserFacingError(`${name} has no URL on the local gateway yet: Build and Run it, then run the load test again.`);
+    const request = buildLoadRequest({ functionUrl, invoke: runner.spec.invoke, timeoutSeconds: runner.spec.timeoutSeconds }, payload.body, count, concurrency);
+
+    const out = channels.get(name);
+    const figures = new RunFigures(name, activity.latest(name));
+    const following = stats((all) => figures.add(all));
+    activity.show(name, true);
+    let run;
+    try {
+      run = await withProgressSafe(
+        { location: vscode.ProgressLocation.Notification, title: `Load testing ${name} (${count} requests, ${request.options.connections} at once)`, cancellable: true },
+        (progress, token) => {
+          let reportedPercent = 0;
+          return runLoad(request, ({ completed, total }) => {
+            const percent = Math.floor((completed / total) * 100);
+            progress.report({ increment: percent - reportedPercent, message: `${completed} of ${total}` });
+            reportedPercent = percent;
+          }, toAbortSignal(token));
+        },
+      );
+      await nextFigures(stats, name, LAST_FIGURES_WAIT_MS);
+    } catch (error) {
+      if (error instanceof CancelledError) throw error;
+      out.appendLine(`load test ${request.options.method} ${new URL(request.options.url).pathname} → failed: ${errorMessage(error)}`);
+      throw new UserFacingError(`The load test of ${name} failed: ${errorMessage(error)}`);
+    } finally {
+      following.dispose();
+    }
+    const summary = summarizeLoad(name, request, payload.label, run, figures);
+    out.appendLine(formatLoadLine(summary));
+    await summaries.show(name, formatLoadReport(summary));
+    return summary;
+  };
+}
+
+async function savedEventPayload(runner: FunctionRunner, file: string): Promise<Payload> {
+  const label = `events/${path.basename(file)}`;
+  const parsed = parsePayload(await readSavedEvent(runner.spec.folder, file));
+  if (!parsed.ok) throw new UserFacingError(`${label} of ${runner.spec.name}: ${parsed.message}`);
+  return { label, body: parsed.body };
+}
+
+async function pickPayload(runner: FunctionRunner): Promise<Payload> {
+  const choices: Array<vscode.QuickPickItem & { load: () => Promise<Payload> }> = (await listSavedEvents(runner.spec.folder)).map((file) => ({
+    label: `$(json) ${path.basename(file, '.json')}`,
+    description: `events/${path.basename(file)}`,
+    load: () => savedEventPayload(runner, file),
+  }));
+  choices.push({ label: '$(circle-slash) Empty body', description: 'no payload', load: async () => ({ label: 'empty body', body: '' }) });
+  const picked = await vscode.window.showQuickPick(choices, { placeHolder: `Payload for each request to ${runner.spec.name}`, matchOnDescription: true });
+  if (!picked) throw new CancelledError();
+  return picked.load();
+}
+
+async function askWholeNumber(title: string, prompt: string, initial: number, problem: (text: string) => string | undefined): Promise<number> {
+  const text = await vscode.window.showInputBox({ title, prompt, value: String(initial), validateInput: problem });
+  if (text === undefined) throw new CancelledError();
+  return parseWholeNumber(text);
+}
+
+/** Resolves on the gateway's next figures about the function, or after `ms`. */
+function nextFigures(stats: Event<FunctionStats[]>, functionName: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      subscription.dispose();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const subscription = stats((all) => {
+      if (all.some((f) => f.name === functionName)) done();
+    });
+  });
+}
