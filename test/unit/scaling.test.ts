@@ -97,6 +97,11 @@ describe('decideScale: releasing idle instances', () => {
     });
     assert.deepEqual(decideScale(config, view, T0 + seconds(3600)).release, []);
   });
+
+  it('does not release a running instance in favour of one only asked for (a start may fail)', () => {
+    const view = pool({ instances: [ready('a', 0, T0)], pendingStarts: 1 });
+    assert.deepEqual(decideScale({ ...config, min: 1 }, view, T0 + seconds(3600)).release, []);
+  });
 });
 
 describe('decideScale: off', () => {
