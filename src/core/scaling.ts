@@ -93,8 +93,8 @@ export function decideScale(config: ScaleConfig, view: PoolView, now: number): S
  * The ready instance with the fewest requests in flight that still has room under `concurrency`;
  * ties go to the one idle longest (spreads load, and keeps every instance warm). Undefined: none has room.
  */
-export function pickInstance(instances: readonly InstanceView[], concurrency: number): InstanceView | undefined {
-  let best: InstanceView | undefined;
+export function pickInstance<T extends InstanceView>(instances: readonly T[], concurrency: number): T | undefined {
+  let best: T | undefined;
   for (const instance of instances) {
     if (instance.state !== 'ready') continue;
     if (concurrency > 0 && instance.inFlight >= concurrency) continue;
