@@ -6,8 +6,9 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 const ctx = await esbuild.context({
-  // The extension, and the detached helper that removes its containers if VS Code goes without deactivating.
-  entryPoints: { extension: 'src/extension.ts', reaper: 'src/reaper.ts' },
+  // The extension, the detached helper that removes its containers if VS Code goes without deactivating,
+  // and the local gateway's worker thread.
+  entryPoints: { extension: 'src/extension.ts', reaper: 'src/reaper.ts', gatewayWorker: 'src/gatewayWorker.ts' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
