@@ -7,8 +7,8 @@ const watch = process.argv.includes('--watch');
 
 const ctx = await esbuild.context({
   // The extension, the detached helper that removes its containers if VS Code goes without deactivating,
-  // and the load tool, apart (see the autocannon-apart plugin).
-  entryPoints: { extension: 'src/extension.ts', reaper: 'src/reaper.ts', autocannon: 'node_modules/autocannon/autocannon.js' },
+  // the local gateway's worker thread, and the load tool, apart (see the autocannon-apart plugin).
+  entryPoints: { extension: 'src/extension.ts', reaper: 'src/reaper.ts', gatewayWorker: 'src/gatewayWorker.ts', autocannon: 'node_modules/autocannon/autocannon.js' },
   bundle: true,
   format: 'cjs',
   platform: 'node',

@@ -164,8 +164,9 @@ async function openGateway(context: vscode.ExtensionContext, engineHost: string,
     handle = await startGatewayInThread(options);
   }
   await context.workspaceState.update(GATEWAY_PORT_KEY, handle.port);
-  log.info(`gateway at ${handle.origin}${bridge ? ` (containers reach it at http://${bridge}:${handle.port})` : ''}`);
-  return { handle, instanceEnv: bridge ? { LOCAL_SERVERLESS_GATEWAY: `http://${bridge}:${handle.port}` } : {} };
+  const forContainers = handle.alsoListeningOn[0];
+  log.info(`gateway at ${handle.origin}${forContainers ? ` (containers reach it at ${forContainers})` : ''}`);
+  return { handle, instanceEnv: forContainers ? { LOCAL_SERVERLESS_GATEWAY: forContainers } : {} };
 }
 
 /** The host's address on Docker's default bridge (docker0), or Podman's, when there is one. */

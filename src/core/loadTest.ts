@@ -61,7 +61,7 @@ export function buildLoadRequest(spec: LoadSpec, body: string, count: number, co
   // autocannon's HTTP parser waits for a body after a HEAD reply's headers, so every HEAD request would end as a timeout.
   if (spec.invoke.method === 'HEAD') throw new UserFacingError('A load test cannot send HEAD requests (its HTTP client waits for a body a HEAD reply never has). Set "invoke.method" in fn.json to GET for the load test.');
   const base = spec.functionUrl.endsWith('/') ? spec.functionUrl : `${spec.functionUrl}/`;
-  const request = buildInvokeRequest(base, { method: spec.invoke.method, path: spec.invoke.path.replace(/^\/+/, '') }, body, spec.timeoutSeconds);
+  const request = buildInvokeRequest(spec.functionUrl, spec.invoke, body, spec.timeoutSeconds);
   const target = new URL(request.url);
   const prefix = new URL(base);
   if (target.origin !== prefix.origin || !target.pathname.startsWith(prefix.pathname)) {

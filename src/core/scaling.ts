@@ -58,7 +58,8 @@ export interface ScaleDecision {
  * Decides starts and releases. Demand is in-flight plus queued requests; with a concurrency limit it
  * needs ceil(demand / concurrency) instances, without one a single instance takes everything. The
  * target is that need, never below `min` (when on), never above `max`. Instances idle for
- * `idleSeconds` are released, idlest first, while more than the target would remain.
+ * `idleSeconds` are released, idlest first, while more than the target would remain (counting
+ * instances that exist, not starts still asked for).
  */
 export function decideScale(config: ScaleConfig, view: PoolView, now: number): ScaleDecision {
   if (view.mode === 'off') return { start: 0, release: [] };
@@ -76,7 +77,9 @@ export function decideScale(config: ScaleConfig, view: PoolView, now: number): S
     const idle = live
       .filter((i) => i.state === 'ready' && i.inFlight === 0 && now - i.lastActiveAt >= idleMs)
       .sort((a, b) => a.lastActiveAt - b.lastActiveAt);
-    let remaining = have;
+    // Only instances that exist count here: releasing a running instance because a start was asked
+    // for would leave nothing but a promise, and a start may fail.
+    let remaining = live.length;
     for (const instance of idle) {
       if (remaining <= target) break;
       release.push(instance.id);
@@ -90,8 +93,8 @@ export function decideScale(config: ScaleConfig, view: PoolView, now: number): S
  * The ready instance with the fewest requests in flight that still has room under `concurrency`;
  * ties go to the one idle longest (spreads load, and keeps every instance warm). Undefined: none has room.
  */
-export function pickInstance(instances: readonly InstanceView[], concurrency: number): InstanceView | undefined {
-  let best: InstanceView | undefined;
+export function pickInstance<T extends InstanceView>(instances: readonly T[], concurrency: number): T | undefined {
+  let best: T | undefined;
   for (const instance of instances) {
     if (instance.state !== 'ready') continue;
     if (concurrency > 0 && instance.inFlight >= concurrency) continue;

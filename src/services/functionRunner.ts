@@ -336,6 +336,9 @@ export class FunctionRunner implements Disposable {
     const restart = this.own.expect(id, 'die', 'start');
     // Until it answers again, an exit is this sync's to report (it fails), not news.
     const exitBeforeAnswering = this.own.expect(id, 'die');
+    // While it restarts the gateway holds its requests rather than send them to a closing port.
+    instance.state = 'starting';
+    this.publish();
     try {
       const restartedAt = Math.floor(Date.now() / 1000);
       await this.engine.restart(id).catch((error: unknown) => {
@@ -345,10 +348,17 @@ export class FunctionRunner implements Disposable {
       // The attach stream ended with the old process: follow the new one's output from the restart on.
       await instance.logs.follow(id, restartedAt);
       await this.waitUntilServing(instance.hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
+      instance.state = 'ready';
+      this.publish();
     } catch (error) {
       // Same container, new files: when the restarted process exits there is no old code to fall back on.
       const info = await this.engine.inspect(id).catch(() => undefined);
-      if (!info || info.running || isCancellation(error)) throw error;
+      if (!info || info.running || isCancellation(error)) {
+        // Still running (slow to answer, or the sync was cancelled): the gateway may try it again.
+        if (this.instances.has(id)) instance.state = 'ready';
+        this.publish();
+        throw error;
+      }
       await instance.logs.ended(1_000); // its last words (a stack trace) reach the channel first
       this.forget(instance);
       this.resting = { kind: 'exited', exitCode: info.exitCode ?? -1 };

@@ -33,7 +33,12 @@ export interface GatewayFunction {
 
 /** The gateway's requests to the extension host. */
 export type GatewayToHost =
-  /** Start `count` more instances (scale from zero, or out under load). Answer with setFunction, or startFailed. */
+  /**
+   * Start `count` more instances (scale from zero, out under load, or up to `min`). Answer with
+   * setFunction listing them (new ids count as the starts asked for), or startFailed. Instances the
+   * host starts on its own (Build and Run) are best listed as `starting` as soon as they exist, so they
+   * count as capacity and no scaleUp asks for them again.
+   */
   | { kind: 'scaleUp'; name: string; count: number }
   /** Release this instance (idle past idleSeconds while more than `min` run): stop and remove it. */
   | { kind: 'release'; name: string; instanceId: string }
@@ -58,15 +63,19 @@ export interface FunctionStats {
   time: number;
   instances: InstanceStats[];
   queued: number;
-  /** Requests that ended in the last second. */
+  /** Requests the function answered that ended in the last second. */
   requestsPerSecond: number;
-  /** Over the requests of the last 10 s; undefined when there were none. */
+  /** Over the requests the function answered in the last 10 s, arrival to end (so a wait for a start counts); undefined when there were none. */
   p50Ms?: number;
   p95Ms?: number;
-  /** Requests since the gateway started: answered (any status from the function), refused (503), timed out (504). */
+  /**
+   * Requests since the gateway started: answered (any status from the function), refused (503),
+   * timed out (504), failed (502: the instance closed the connection without a full reply).
+   */
   served: number;
   refused: number;
   timedOut: number;
+  failed: number;
   /** Requests that waited for an instance to start, since the gateway started. */
   coldStarts: number;
   /** The last cold start's wait, ms. */
@@ -78,6 +87,11 @@ export interface GatewayHandle {
   /** `http://127.0.0.1:<port>`: the port stays for the workspace (kept in workspace state, taken again when free). */
   readonly origin: string;
   readonly port: number;
+  /**
+   * Origins on the `alsoListenOn` addresses (e.g. the Docker bridge's gateway address) that do listen,
+   * on the same port: containers reach the gateway there. An address that could not be bound is absent.
+   */
+  readonly alsoListeningOn: readonly string[];
   /** Adds or replaces a function's routing and instances. */
   setFunction(fn: GatewayFunction): void;
   removeFunction(name: string): void;

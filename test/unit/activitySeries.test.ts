@@ -8,7 +8,7 @@ import type { FunctionStats } from '../../src/services/gatewayTypes';
 
 /** Figures as the gateway sends them (a whole FunctionStats, so the test also checks that it fits FunctionFigures). */
 function stats(time: number, over: Partial<FunctionStats> = {}): FunctionStats {
-  return { name: 'hello', time, instances: [], queued: 0, requestsPerSecond: 0, served: 0, refused: 0, timedOut: 0, coldStarts: 0, ...over };
+  return { name: 'hello', time, instances: [], queued: 0, requestsPerSecond: 0, served: 0, refused: 0, timedOut: 0, failed: 0, coldStarts: 0, ...over };
 }
 const instance = (state: 'starting' | 'ready' | 'draining', i = 0) => ({ id: `c${i}`, label: `hello-${i}`, state, inFlight: 0, served: 0 });
 

@@ -208,7 +208,7 @@ describe('scale in fn.json', () => {
     assert.equal(spec.problems.length, 1);
     assert.match(spec.problems[0].message, /scale.min \(2\) is above scale.max \(1, the default\): raise "max" or lower "min"/);
     assert.equal(configText.slice(spec.problems[0].offset, spec.problems[0].offset + spec.problems[0].length), '2');
-    assert.deepEqual(spec.problems[0].range?.start, { line: 1, character: 19 });
+    assert.deepEqual(spec.problems[0].range?.start, { line: 1, character: 20 });
   });
 
   it('refuses unknown scale fields and out-of-range values (schema)', () => {

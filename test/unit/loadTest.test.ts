@@ -13,7 +13,7 @@ function stats(time: number, coldStarts: number, live: number, draining = 0, nam
     ...Array.from({ length: live }, (_, i) => ({ id: `c${i}`, label: `${name}-${i}`, state: 'ready' as const, inFlight: 1, served: 0 })),
     ...Array.from({ length: draining }, (_, i) => ({ id: `d${i}`, label: `${name}-d${i}`, state: 'draining' as const, inFlight: 0, served: 0 })),
   ];
-  return { name, time, instances, queued: 0, requestsPerSecond: 10, served: 0, refused: 0, timedOut: 0, coldStarts };
+  return { name, time, instances, queued: 0, requestsPerSecond: 10, served: 0, refused: 0, timedOut: 0, failed: 0, coldStarts };
 }
 
 function counts(over: Partial<LoadCounts> = {}): LoadCounts {
@@ -69,7 +69,7 @@ describe('buildLoadRequest', () => {
   });
 
   it('a path cannot lead away from the function URL', () => {
-    assert.equal(buildLoadRequest({ ...spec, invoke: { method: 'GET', path: '//evil.example/x' } }, '', 5, 1).options.url, 'http://127.0.0.1:4100/hello/evil.example/x');
+    assert.equal(buildLoadRequest({ ...spec, invoke: { method: 'GET', path: '//evil.example/x' } }, '', 5, 1).options.url, 'http://127.0.0.1:4100/hello//evil.example/x');
     assert.throws(() => buildLoadRequest({ ...spec, invoke: { method: 'GET', path: '/../other/' } }, '', 5, 1), /leads out of the function's URL/);
   });
 

@@ -28,8 +28,13 @@ const sorted = (offer: Offer): Offer => ({ menu: [...offer.menu].sort(), inline:
  * and Run is: on a function that is not running it builds and starts it first (DESIGN.md "Invoking"),
  * and on a job it runs the job with the payload. Save Payload as Event goes with Invoke.
  */
-const NOT_RUNNING: Offer = { menu: ['buildAndRun', 'invoke', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
-const SERVING: Offer = { menu: ['buildAndRun', 'copyUrl', 'invoke', 'saveEvent', 'showLogs', 'stop'], inline: ['buildAndRun', 'invoke', 'stop'] };
+const NOT_RUNNING: Offer = { menu: ['buildAndRun', 'invoke', 'loadTest', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
+/** A job has no server: nothing to load-test, no URL. */
+const JOB: Offer = { menu: ['buildAndRun', 'invoke', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
+const SERVING: Offer = {
+  menu: ['buildAndRun', 'copyUrl', 'invoke', 'loadTest', 'openInBrowser', 'saveEvent', 'showActivity', 'showLogs', 'stop'],
+  inline: ['buildAndRun', 'invoke', 'stop'],
+};
 const ONLY_STOP: Offer = { menu: ['showLogs', 'stop'], inline: ['stop'] };
 const EXPECTED: Record<FunctionStateKind, Offer> = {
   notBuilt: NOT_RUNNING,
@@ -40,7 +45,7 @@ const EXPECTED: Record<FunctionStateKind, Offer> = {
   running: SERVING,
   scaledToZero: SERVING,
   misconfigured: { menu: ['openConfig', 'showLogs'], inline: ['openConfig'] },
-  job: NOT_RUNNING,
+  job: JOB,
   jobRunning: ONLY_STOP,
 };
 const AUTO_RELOAD_TOGGLE_STATES: readonly FunctionStateKind[] = ['running', 'scaledToZero'];
