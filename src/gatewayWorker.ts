@@ -19,6 +19,7 @@ async function main(): Promise<void> {
       case 'setFunction': return gateway.setFunction(call.fn);
       case 'removeFunction': return gateway.removeFunction(call.name);
       case 'startFailed': return gateway.startFailed(call.name, call.count, call.reason);
+      case 'startsDeclined': return gateway.startsDeclined(call.name, call.count);
       case 'close': return void gateway.close().then(() => post({ kind: 'closed' }));
     }
   });

@@ -156,6 +156,11 @@ export class FunctionPool {
     instance.unreachableUntil = this.now() + UNREACHABLE_MS;
   }
 
+  /** The host will not start `count` of the starts asked for (see GatewayHandle.startsDeclined). */
+  startsDeclined(count: number): void {
+    this.pendingStarts = Math.max(this.pendingStarts - count, 0);
+  }
+
   /** The host could not start `count` of the instances asked for. */
   startFailed(count: number, reason: string): void {
     this.pendingStarts = Math.max(this.pendingStarts - count, 0);

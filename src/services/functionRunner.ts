@@ -65,6 +65,7 @@ export interface Routing {
   readonly instanceEnv: Record<string, string>;
   publish(fn: GatewayFunction): void;
   startFailed(name: string, count: number, reason: string): void;
+  startsDeclined(name: string, count: number): void;
   /** Resolves once the instance has no request in flight at the gateway, or after `limitMs`. */
   drained(name: string, instanceId: string, limitMs: number): Promise<void>;
 }
@@ -116,6 +117,10 @@ export class FunctionRunner implements Disposable {
   /** Signals of updates cancelled by a newer rebuild (not by Stop or the caller). */
   private readonly superseded = new WeakSet<AbortSignal>();
   private inflight: { controller: AbortController; done: Promise<unknown> } | undefined;
+  /** Aborted by Stop and disposal, then replaced: ends scale-ups that run beside the update queue. */
+  private stopping = new AbortController();
+  /** Scale-ups running beside the update queue: Stop and disposal wait for them. */
+  private readonly scaling = new Set<Promise<unknown>>();
   private disposed = false;
   /** A removed function's channel is closed (VS Code throws on writing to it): nothing is written once disposed. */
   private readonly sink: OutputSink = {
@@ -227,14 +232,21 @@ export class FunctionRunner implements Disposable {
       this.routing.startFailed(this.spec.name, count, `${this.spec.name} is ${this.mode === 'on' ? 'misconfigured' : 'stopped'}: run Build and Run to start it`);
       return;
     }
-    void this.exclusive(false, undefined, async (signal) => {
+    const liveAtRequest = this.liveInstances().length;
+    const start = async (signal: AbortSignal) => {
       const live = this.liveInstances().length;
-      const room = Math.max(Math.min(count, this.spec.scale.max - live), 0);
-      if (room < count) this.routing.startFailed(this.spec.name, count - room, `${this.spec.name} already runs ${live} of at most ${this.spec.scale.max} instances`);
+      // Instances an update started meanwhile may cover the need: the gateway asks again if not.
+      const room = live > liveAtRequest ? 0 : Math.max(Math.min(count, this.spec.scale.max - live), 0);
+      if (room < count) this.routing.startsDeclined(this.spec.name, count - room);
       if (!room) return;
       if (!this.image || this.image.stale) await this.buildImage(signal);
       await this.startInstances(room, signal, 'any');
-    }).catch((error: unknown) => {
+    };
+    // Starting instances of a built image needs no turn: a burst scales out at once. A build, or an
+    // update under way (which brings instances of its own), goes first.
+    const ready = this.image && !this.image.stale && !this.inflight;
+    const started = ready ? this.beside(start) : this.exclusive(false, undefined, start);
+    void started.catch((error: unknown) => {
       const reason = isCancellation(error) ? `${this.spec.name} was stopped or replaced while starting` : errorMessage(error);
       this.routing.startFailed(this.spec.name, count, reason);
     });
@@ -247,6 +259,20 @@ export class FunctionRunner implements Disposable {
     const idle = Math.round(this.spec.scale.idleSeconds);
     this.sink.appendLine(`↓ ${instance.label} idle for ${idle} s: released${this.liveInstances().length <= 1 ? ' (scaled to zero: starts on the next request)' : ''}`);
     this.retire([instance]);
+  }
+
+  /** Runs a scale-up beside the update queue; Stop and disposal cancel it and wait for it. */
+  private beside(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const running: Promise<void> = work(this.stopping.signal).finally(() => this.scaling.delete(running));
+    this.scaling.add(running);
+    return running;
+  }
+
+  /** Cancels the scale-ups running beside the update queue and waits for them (their instances are removed). */
+  private async settleScaling(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all([...this.scaling].map((p) => p.catch(() => undefined)));
+    this.stopping = new AbortController();
   }
 
   /**
@@ -641,6 +667,7 @@ export class FunctionRunner implements Disposable {
     this.publish();
     this.inflight?.controller.abort();
     await this.inflight?.done.catch(() => undefined);
+    await this.settleScaling();
     const all = [...this.instances.values()];
     await Promise.all(all.map(async (instance) => {
       instance.logs.detach();
@@ -736,6 +763,7 @@ export class FunctionRunner implements Disposable {
     this.inflight?.controller.abort();
     this.stateEmitter.dispose();
     await this.inflight?.done.catch(() => undefined);
+    await this.settleScaling();
     await Promise.all([...this.instances.values()].map(async (instance) => {
       instance.logs.detach();
       await this.removeContainer(instance.id, 0).catch(() => undefined);

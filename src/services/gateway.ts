@@ -82,6 +82,10 @@ export class Gateway implements GatewayHandle {
     this.pools.delete(name);
   }
 
+  startsDeclined(name: string, count: number): void {
+    this.pools.get(name)?.startsDeclined(count);
+  }
+
   startFailed(name: string, count: number, reason: string): void {
     this.pools.get(name)?.startFailed(count, reason);
   }

@@ -21,6 +21,7 @@ export type ToWorker =
   | { op: 'setFunction'; fn: GatewayFunction }
   | { op: 'removeFunction'; name: string }
   | { op: 'startFailed'; name: string; count: number; reason: string }
+  | { op: 'startsDeclined'; name: string; count: number }
   | { op: 'close' };
 
 /** What the worker reports. */
@@ -107,6 +108,10 @@ class WorkerGateway implements GatewayHandle {
   removeFunction(name: string): void {
     this.names.delete(name);
     this.post({ op: 'removeFunction', name });
+  }
+
+  startsDeclined(name: string, count: number): void {
+    this.post({ op: 'startsDeclined', name, count });
   }
 
   startFailed(name: string, count: number, reason: string): void {

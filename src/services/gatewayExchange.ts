@@ -58,7 +58,11 @@ export class Exchange implements Waiting {
 
   start(): void {
     const refusal = this.pool.admit(this);
-    if (refusal) this.refuse(refusal);
+    if (refusal) {
+      // A full queue or a failed start is worth a line in the function's channel (at most one a second).
+      this.pool.log(`503 ${this.req.method} ${this.req.url}: ${refusal.reason}`);
+      this.refuse(refusal);
+    }
   }
 
   place(instance: PoolInstance): void {

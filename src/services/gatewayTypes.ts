@@ -97,6 +97,12 @@ export interface GatewayHandle {
   removeFunction(name: string): void;
   /** The host could not start instances asked for by scaleUp: queued requests get a 503 with this reason. */
   startFailed(name: string, count: number, reason: string): void;
+  /**
+   * The host will not start `count` of the instances asked for, because instances it started itself
+   * meanwhile (Build and Run, a rolling rebuild) may already cover them: the gateway forgets those
+   * starts and asks again on its next tick if the load still needs them. Not a failure: nothing is refused.
+   */
+  startsDeclined(name: string, count: number): void;
   onMessage(listener: (message: GatewayToHost) => void): { dispose(): void };
   close(): Promise<void>;
 }

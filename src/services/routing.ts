@@ -59,6 +59,10 @@ export class GatewayRouting implements Routing, Disposable {
     this.gateway.startFailed(name, count, reason);
   }
 
+  startsDeclined(name: string, count: number): void {
+    this.gateway.startsDeclined(name, count);
+  }
+
   /**
    * Resolves once figures sent after this call show the instance with nothing in flight (or gone),
    * or after `limitMs`. Figures from before the call may predate its last request, so they do not count.

@@ -72,7 +72,7 @@ describe('scaling behind the gateway, against the real Docker engine', () => {
     const out = new RecordingSink();
     const runner = await start(await scaledFunction(ws.root, 'sleepy', { min: 0, max: 1, idleSeconds: 1 }, 0), out);
     await until('released after 1 s idle', () => runner.state.kind === 'scaledToZero', 10_000);
-    assert.deepEqual(await containersOf('sleepy'), [], 'no container while at zero');
+    await until('its container removed', async () => (await containersOf('sleepy')).length === 0, 10_000);
     await out.waitFor(/sleepy-1 idle for 1 s: released \(scaled to zero: starts on the next request\)/);
 
     const reply = await post(`${runner.url}/`, { name: 'Cold' });
@@ -149,7 +149,8 @@ describe('scaling behind the gateway, against the real Docker engine', () => {
   });
 
   test('a sync reaches every instance, and an instance started later serves the synced code too', async () => {
-    const folder = await scaledFunction(ws.root, 'fanout', { min: 2, max: 3, concurrency: 1 }, 300);
+    // Each request takes 1.5 s: a third instance is ready well before either of the two is free again.
+    const folder = await scaledFunction(ws.root, 'fanout', { min: 2, max: 3, concurrency: 1 }, 1_500);
     const runner = await start(folder);
     const handler = path.join(folder, 'handler.js');
     await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace('Hello, ', 'Synced, '));

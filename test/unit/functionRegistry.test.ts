@@ -52,7 +52,7 @@ function registryWith(channels: Channels): FunctionRegistry {
   const engine = new DockerEngine({ host: 'unix:///nonexistent/docker.sock', source: 'unit test' });
   // Nor does anything reach the gateway: it routes nothing that was never run.
   const gateway: GatewayHandle = {
-    origin: 'http://127.0.0.1:1', port: 1, alsoListeningOn: [], setFunction: () => undefined, removeFunction: () => undefined, startFailed: () => undefined,
+    origin: 'http://127.0.0.1:1', port: 1, alsoListeningOn: [], setFunction: () => undefined, removeFunction: () => undefined, startFailed: () => undefined, startsDeclined: () => undefined,
     onMessage: () => ({ dispose: () => undefined }), close: async () => undefined,
   };
   return new FunctionRegistry(engine, 'ws', (name) => channels.get(name), gateway, { releaseOutput: (name) => channels.release(name) });
