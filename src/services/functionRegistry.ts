@@ -199,8 +199,8 @@ export class FunctionRegistry implements Disposable {
    * Returns what it removed.
    */
   async cleanUp(): Promise<{ containers: number; images: number }> {
-    await Promise.all(this.functions.map((r) => r.stop()));
     const containers = await this.engine.list({ [LABEL_OWNER]: this.ownerId });
+    await Promise.all(this.functions.map((r) => r.stop()));
     await Promise.all(containers.map((c) => this.engine.remove(c.id)));
     // Image tags carry the owner id (see imageTag), which also finds images of renamed or deleted functions.
     const ours = (tag: string) => tag.startsWith('local-serverless/') && tag.endsWith(`-${this.ownerId}:dev`);

@@ -331,7 +331,8 @@ export class FunctionRunner implements Disposable {
       this.setLastError(undefined);
     } catch (error) {
       if (isCancellation(error)) return;
-      const serving = error instanceof SyncStoppedError || !this.readyInstances().length ? '' : '; the last good instances keep serving';
+      const left = error instanceof SyncStoppedError ? 0 : this.readyInstances().length;
+      const serving = left ? `; the last good instance${left > 1 ? 's keep' : ' keeps'} serving` : '';
       this.sink.appendLine(`✖ ${what} changed → ${plan.kind} failed: ${errorMessage(error)}${serving}`);
       this.setLastError(errorMessage(error));
     }

@@ -132,7 +132,7 @@ describe('the inner loop against the real Docker engine', () => {
     await fs.writeFile(app, `raise SystemExit(3)\n${await fs.readFile(app, 'utf8')}`);
     // Well under the 30 s ready timeout: the exit ends the wait.
     await sink('crash-app').waitFor(/✖ app\.py changed → sync failed: .*exited with code 3.*Build and Run/, 15_000);
-    assert.doesNotMatch(sink('crash-app').text, /sync failed.*the last good container keeps serving/);
+    assert.doesNotMatch(sink('crash-app').text, /sync failed.*the last good instances? keeps? serving/);
     await until('the exited state', () => runner.state.kind === 'exited', 5_000);
     assert.equal(runner.state.kind === 'exited' && runner.state.exitCode, 3);
   });
@@ -143,7 +143,7 @@ describe('the inner loop against the real Docker engine', () => {
     const dockerfile = path.join(runner.spec.folder, 'Dockerfile');
     const good = await fs.readFile(dockerfile, 'utf8');
     await fs.writeFile(dockerfile, good.replace('COPY . .', 'RUN exit 9\nCOPY . .'));
-    await sink('loop-node').waitFor(/✖ Dockerfile changed → rebuild failed: .*(non-zero code|exit code|exit status):? 9.*the last good container keeps serving/, 30_000);
+    await sink('loop-node').waitFor(/✖ Dockerfile changed → rebuild failed: .*(non-zero code|exit code|exit status):? 9.*the last good instances? keeps? serving/, 30_000);
     assert.equal(runner.state.kind, 'running');
     assert.match(await untilReply(url, () => true), /Rebuilt, loop!/);
     await fs.writeFile(dockerfile, good);

@@ -11,13 +11,6 @@ import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { identifyProcess, isProcessAlive, OrphanReaper, type ProcessIdentity } from '../../src/services/orphanReaper';
 import { EngineSocketProxy, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, type TempWorkspace, until } from './fixtures';
 
-/** Every function in this file is reached through a real gateway, as in VS Code. */
-let gateway: TestGateway;
-before(async () => {
-  gateway = await TestGateway.start();
-});
-after(() => gateway.close());
-
 const HELPER = path.resolve(__dirname, '../../src/reaper.js');
 
 /** Stands in for VS Code's process, the extension host's parent. */
@@ -56,7 +49,10 @@ describe('containers are removed when VS Code goes without deactivating the exte
   /** A VS Code instance on the shared folder: its own owner id, registry and helper. */
   async function instance(name: string, vscode: ProcessIdentity, engineHost = () => engine.host) {
     const owner = ws.ownerIdFor(name);
-    const registry = new FunctionRegistry(engine, owner, () => new RecordingSink(), gateway.handle);
+    // Each VS Code window has a gateway of its own.
+    const windowGateway = await TestGateway.start();
+    cleanups.push(() => windowGateway.close());
+    const registry = new FunctionRegistry(engine, owner, () => new RecordingSink(), windowGateway.handle);
     const reaper = new OrphanReaper(HELPER, registry, engineHost, stateDir, () => undefined, vscode);
     cleanups.push(async () => {
       reaper.dispose();
@@ -80,16 +76,17 @@ describe('containers are removed when VS Code goes without deactivating the exte
     const spec = await scaffold(ws.root, 'node', 'orphan');
     a.registry.setSpecs([spec]);
     b.registry.setSpecs([spec]);
-    const url = await a.registry.get('orphan')!.buildAndRun();
+    await a.registry.get('orphan')!.buildAndRun();
     const urlB = await b.registry.get('orphan')!.buildAndRun();
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await a.containers()).filter((c) => c.running).length, 1, 'the helper leaves containers alone while VS Code runs');
+    const instancePort = (await a.containers())[0].hostPort!;
 
     // VS Code A is killed: no deactivate runs (the registry is never disposed here).
     vscodeA.kill('SIGKILL');
     await until('the containers to be removed', async () => (await a.containers()).length === 0, 10_000).catch(() => undefined);
     assert.deepEqual(await a.containers(), [], 'no container left');
-    assert.equal(await isPortFree(Number(new URL(url).port)), true, 'no port left bound');
+    assert.equal(await isPortFree(instancePort), true, 'no port left bound');
     assert.equal((await b.containers()).filter((c) => c.running).length, 1, 'the other instance\'s container still runs');
     assert.equal(b.registry.get('orphan')!.url, urlB);
   });

@@ -73,8 +73,10 @@ describe('function runner against the real Docker engine', () => {
     }
     assert.doesNotMatch(sinks[0].text, /twin-py/, "the Node function's channel holds none of the Python function's output");
     assert.doesNotMatch(sinks[1].text, /twin-node/, "the Python function's channel holds none of the Node function's output");
+    const instancePorts = (await Promise.all(['twin-node', 'twin-py'].map((name) => engine.list({ [LABEL_OWNER]: ws.ownerId, [LABEL_FUNCTION]: name })))).flat().map((c) => c.hostPort!);
+    assert.equal(instancePorts.length, 2);
     await Promise.all(runners.map((r) => r.stop()));
-    for (const url of urls) assert.equal(await isPortFree(Number(new URL(url).port)), true, `${url} released`);
+    for (const port of instancePorts) assert.equal(await isPortFree(port), true, `127.0.0.1:${port} released`);
   });
 
   test('a failing RUN is a failed build naming the step and its output, not a success', async () => {
@@ -112,7 +114,7 @@ describe('function runner against the real Docker engine', () => {
     assert.equal(runner.url, url);
     assert.match(runner.lastError ?? '', /(non-zero code|exit code|exit status):? 7/);
     assert.deepEqual((await invoke(url, { name: 'two' })).json, { message: 'Hello, two!', from: 'steady' });
-    assert.match(out.text, /previous container keeps serving/);
+    assert.match(out.text, /previous instance keeps serving/);
     await runner.stop();
   });
 
@@ -130,7 +132,7 @@ describe('function runner against the real Docker engine', () => {
 
     await assert.rejects(runner.buildAndRun(), (error: Error) => {
       assert.match(error.message, /exited with code 1/);
-      assert.match(error.message, /previous container keeps serving/);
+      assert.match(error.message, /previous instance keeps serving/);
       return true;
     });
     assert.deepEqual((await invoke(url, { name: 'still' })).json, { message: 'Hello, still!', from: 'crashy' });
@@ -138,7 +140,7 @@ describe('function runner against the real Docker engine', () => {
     assert.equal(runner.url, url);
     assert.match(runner.lastError ?? '', /exited with code 1/);
     assert.match(out.text, /broken at load/, 'the new container\'s crash output reaches the channel');
-    assert.match(out.text, /previous container keeps serving at http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(out.text, /previous instance keeps serving at http:\/\/127\.0\.0\.1:\d+/);
     const left = await containersOf('crashy');
     assert.deepEqual(left.map((c) => [c.id, c.running]), [[runner.state.kind === 'running' && runner.state.containerId, true]], 'only the previous container is left, and it runs');
 
@@ -161,7 +163,7 @@ describe('function runner against the real Docker engine', () => {
     const good = await fs.readFile(dockerfile, 'utf8');
     await fs.writeFile(dockerfile, good.replace(/^CMD .*$/m, 'CMD ["sleep", "600"]'));
 
-    await assert.rejects(runner.buildAndRun(), /did not answer on port 8080 within 3 s.*previous container keeps serving/s);
+    await assert.rejects(runner.buildAndRun(), /did not answer on port 8080 within 3 s.*previous instance keeps serving/s);
     assert.deepEqual((await invoke(url, { name: 'again' })).json, { message: 'Hello, again!', from: 'silent' });
     assert.equal(runner.state.kind, 'running');
     assert.equal(runner.url, url);
