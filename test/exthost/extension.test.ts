@@ -165,7 +165,7 @@ describe('Local Serverless in a real VS Code', () => {
     const handler = vscode.Uri.file(path.join(workspaceRoot(), 'hello-node', 'handler.js'));
     await vscode.window.showTextDocument(handler);
     const url = await vscode.commands.executeCommand<string>('localServerless.buildAndRun', handler);
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/hello-node$/, 'its URL on the window\'s gateway');
     assert.equal(registry.get('hello-node')?.state.kind, 'running');
 
     const status = await vscode.commands.executeCommand<number>('localServerless.invoke', handler, '{"name":"extension host"}');
