@@ -7,6 +7,7 @@ import { PayloadHistory } from './core/savedEvents';
 import { DockerEngine } from './engine/dockerEngine';
 import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
+import { bridgeAddress, instanceEnvFor } from './services/gatewayAddress';
 import { startGateway, startGatewayInThread } from './services/gatewayClient';
 import type { FunctionStats, GatewayHandle } from './services/gatewayTypes';
 import { OrphanReaper } from './services/orphanReaper';
@@ -164,19 +165,9 @@ async function openGateway(context: vscode.ExtensionContext, engineHost: string,
     handle = await startGatewayInThread(options);
   }
   await context.workspaceState.update(GATEWAY_PORT_KEY, handle.port);
-  const forContainers = handle.alsoListeningOn[0];
-  log.info(`gateway at ${handle.origin}${forContainers ? ` (containers reach it at ${forContainers})` : ''}`);
-  return { handle, instanceEnv: forContainers ? { LOCAL_SERVERLESS_GATEWAY: forContainers } : {} };
-}
-
-/** The host's address on Docker's default bridge (docker0), or Podman's, when there is one. */
-function bridgeAddress(): string | undefined {
-  const interfaces = os.networkInterfaces();
-  for (const name of ['docker0', 'podman0', 'cni-podman0']) {
-    const address = interfaces[name]?.find((a) => a.family === 'IPv4');
-    if (address) return address.address;
-  }
-  return undefined;
+  const instanceEnv = instanceEnvFor(handle.alsoListeningOn);
+  log.info(`gateway at ${handle.origin}${instanceEnv.LOCAL_SERVERLESS_GATEWAY ? ` (containers reach it at ${instanceEnv.LOCAL_SERVERLESS_GATEWAY})` : ''}`);
+  return { handle, instanceEnv };
 }
 
 /**

@@ -88,12 +88,10 @@ export class GatewayRouting implements Routing, Disposable {
 
   private handle(message: GatewayToHost): void {
     switch (message.kind) {
-      case 'scaleUp': {
-        const runner = this.runnerFor(message.name);
-        if (runner) runner.scaleUp(message.count);
-        else this.gateway.startFailed(message.name, message.count, `no function named ${message.name}`);
+      case 'scaleUp':
+        // A function removed meanwhile was taken off the gateway too (see FunctionRegistry.setSpecs).
+        this.runnerFor(message.name)?.scaleUp(message.count);
         return;
-      }
       case 'release':
         this.runnerFor(message.name)?.release(message.instanceId);
         return;

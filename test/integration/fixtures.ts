@@ -8,6 +8,7 @@ import { loadTemplate, renderTemplate } from '../../src/core/scaffold';
 import { DockerEngine } from '../../src/engine/dockerEngine';
 import { defaultEndpointInputs, resolveEndpoint } from '../../src/engine/endpoint';
 import { FunctionRunner, type OutputSink, type RunnerOptions } from '../../src/services/functionRunner';
+import { bridgeAddress, instanceEnvFor } from '../../src/services/gatewayAddress';
 import { startGatewayInThread } from '../../src/services/gatewayClient';
 import type { GatewayHandle } from '../../src/services/gatewayTypes';
 import { GatewayRouting } from '../../src/services/routing';
@@ -142,11 +143,13 @@ export class TestGateway {
   private readonly runners = new Map<string, FunctionRunner>();
 
   private constructor(readonly handle: GatewayHandle) {
-    this.routing = new GatewayRouting(handle, (name) => this.runners.get(name));
+    this.routing = new GatewayRouting(handle, (name) => this.runners.get(name), instanceEnvFor(handle.alsoListeningOn));
   }
 
-  static async start(): Promise<TestGateway> {
-    return new TestGateway(await startGatewayInThread({}));
+  /** `forContainers`: also on the Docker bridge address, as in VS Code, so functions can call each other. */
+  static async start(options: { forContainers?: boolean } = {}): Promise<TestGateway> {
+    const bridge = options.forContainers ? bridgeAddress() : undefined;
+    return new TestGateway(await startGatewayInThread({ alsoListenOn: bridge ? [bridge] : [] }));
   }
 
   /** A runner of `spec` whose instances this gateway routes to. */

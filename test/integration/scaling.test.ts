@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LABEL_FUNCTION, LABEL_OWNER } from '../../src/core/names';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
+import { FunctionRegistry } from '../../src/services/functionRegistry';
 import type { FunctionRunner } from '../../src/services/functionRunner';
 import { COLD_START_HEADER, REPLICA_HEADER } from '../../src/services/gatewayTypes';
 import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
@@ -51,7 +52,7 @@ describe('scaling behind the gateway, against the real Docker engine', () => {
     engine = realEngine();
     await engine.ping();
     ws = await tempWorkspace();
-    gateway = await TestGateway.start();
+    gateway = await TestGateway.start({ forContainers: true });
   });
   after(async () => {
     await Promise.all(runners.map((r) => r.disposeAsync()));
@@ -160,5 +161,49 @@ describe('scaling behind the gateway, against the real Docker engine', () => {
     assert.deepEqual(replies.map((r) => r.status), [200, 200, 200]);
     assert.equal(new Set(replies.map((r) => r.headers[REPLICA_HEADER])).size, 3, 'a third instance started for the third request');
     for (const reply of replies) assert.match(reply.body, /Synced, x!/, `${reply.headers[REPLICA_HEADER]} serves the synced code`);
+  });
+
+  test('a function calls another through the gateway at $LOCAL_SERVERLESS_GATEWAY, which its container reaches on the bridge address', async (t) => {
+    if (!gateway.handle.alsoListeningOn.length) return t.skip('no Docker bridge address on this machine: containers get no gateway address');
+    const callee = await start(await scaledFunction(ws.root, 'callee', { min: 0 }, 0));
+    const folder = (await scaffold(ws.root, 'node', 'caller')).folder;
+    await fs.writeFile(path.join(folder, 'handler.js'), [
+      'exports.handler = async (event) => {',
+      '  const reply = await fetch(`${process.env.LOCAL_SERVERLESS_GATEWAY}/callee/`, { method: "POST", body: JSON.stringify({ name: "caller" }) });',
+      '  return { via: process.env.LOCAL_SERVERLESS_GATEWAY, status: reply.status, replica: reply.headers.get("x-local-serverless-replica"), body: await reply.json() };',
+      '};',
+      '',
+    ].join('\n'));
+    const caller = await start(folder);
+    const reply = await post(`${caller.url}/`, {});
+    assert.equal(reply.status, 200, reply.body);
+    const answer = JSON.parse(reply.body) as { via: string; status: number; replica: string; body: unknown };
+    assert.equal(answer.via, gateway.handle.alsoListeningOn[0]);
+    assert.equal(answer.status, 200);
+    assert.match(answer.replica, /^callee-\d+$/);
+    assert.deepEqual(answer.body, { message: 'Hello, caller!', from: 'callee' });
+    assert.equal(callee.state.kind, 'running');
+  });
+
+  test('an instance whose process dies is removed once its output is in the channel, and the next request starts a new one', async (t) => {
+    const out = new RecordingSink();
+    const folder = await scaledFunction(ws.root, 'fragile', { min: 0, max: 1 }, 0);
+    const handler = path.join(folder, 'handler.js');
+    await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace('exports.handler = async (event, context) => {', 'exports.handler = async (event, context) => {\n  if (event.die) setTimeout(() => { console.log("dying now"); process.exit(4); }, 50);'));
+    // A registry, as in VS Code: it follows the engine's events, which tell an instance died.
+    const registry = new FunctionRegistry(engine, ws.ownerId, () => out, gateway.handle);
+    t.after(() => registry.disposeAsync());
+    registry.setSpecs([await readSpec(folder)]);
+    await registry.connect();
+    const runner = registry.get('fragile')!;
+    await runner.buildAndRun();
+    assert.equal((await post(`${runner.url}/`, { die: true })).status, 200);
+    await out.waitFor(/fragile-1 exited with code 4/);
+    await until('its container removed', async () => (await containersOf('fragile')).length === 0, 10_000);
+    assert.match(out.text, /\[fragile-1\] dying now/, 'its last words are in the channel');
+    assert.equal(runner.state.kind, 'exited');
+    const again = await post(`${runner.url}/`, { name: 'again' });
+    assert.equal(again.status, 200, again.body);
+    assert.equal(again.headers[REPLICA_HEADER], 'fragile-2');
   });
 });
