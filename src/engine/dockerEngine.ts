@@ -69,6 +69,16 @@ export class DockerEngine implements ContainerEngine {
     return this.client;
   }
 
+  private podman: Promise<boolean> | undefined;
+
+  /** Whether the engine is Podman's Docker-compatible service (asked once; it says so in its version's components). */
+  private isPodman(): Promise<boolean> {
+    const version = this.docker.version as unknown as (options: object) => Promise<{ Components?: { Name?: string }[] }>;
+    this.podman ??= this.call((abortSignal) => version.call(this.docker, { abortSignal }))
+      .then((v) => (v.Components ?? []).some((c) => /podman/i.test(c.Name ?? '')), () => false);
+    return this.podman;
+  }
+
   async ping(): Promise<void> {
     const ping = this.docker.ping as unknown as (options: object) => Promise<unknown>;
     await this.call((abortSignal) => ping.call(this.docker, { abortSignal }), PING_TIMEOUT_MS);
@@ -159,9 +169,22 @@ export class DockerEngine implements ContainerEngine {
    */
   async attachWithInput(containerId: string, input: Uint8Array, signal: AbortSignal): Promise<AsyncIterable<LogChunk>> {
     throwIfAborted(signal);
-    const container = this.docker.getContainer(containerId);
-    const open = (): Promise<unknown> => container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true, abortSignal: signal } as object);
-    const socket = (await this.call(open)) as NodeJS.ReadWriteStream & { destroy(): void };
+    // Docker ignores an attach request's body and takes stdin from the upgraded connection; Podman
+    // (4.x) takes the body as stdin. So the payload goes where the engine reads it, and nothing else
+    // goes in the body (dockerode would send its options there, which Podman would pass to the job).
+    const bodyIsStdin = await this.isPodman();
+    const dial = (abortSignal: AbortSignal): Promise<unknown> => new Promise((resolve, reject) => this.docker.modem.dial({
+      path: `/containers/${containerId}/attach?`,
+      method: 'POST',
+      abortSignal: signal.aborted ? signal : abortSignal,
+      isStream: true,
+      hijack: true,
+      openStdin: true,
+      file: bodyIsStdin ? Buffer.from(input) : Buffer.alloc(0),
+      statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+      options: { stream: true, stdin: true, stdout: true, stderr: true },
+    } as never, (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream))));
+    const socket = (await this.call(dial)) as NodeJS.ReadWriteStream & { destroy(): void };
     if (signal.aborted) {
       socket.destroy();
       throw new CancelledError();
@@ -170,7 +193,7 @@ export class DockerEngine implements ContainerEngine {
     // Until the caller reads the output, a write error (the process exited without reading its
     // input) would have no listener and end the extension host; reading the output reports it.
     socket.on('error', () => undefined);
-    socket.write(input);
+    if (!bodyIsStdin) socket.write(input);
     socket.end();
     return demuxDockerStream(socket);
   }
