@@ -20,6 +20,8 @@ function scaleHelloNode(workspace: string): void {
 describe('scaling behind the gateway in a real VS Code against the real Docker engine', () => {
   let session: Session;
   let ui: Workbench;
+  /** What Open in Browser opened first, to compare after a reload. */
+  let firstUrl = '';
 
   before(async () => {
     session = await openSession('scaling', { prepare: scaleHelloNode });
@@ -62,7 +64,26 @@ describe('scaling behind the gateway in a real VS Code against the real Docker e
     const page = await popup;
     await page.waitForLoadState('domcontentloaded');
     assert.match(page.url(), /\/proxy\/\d+\/hello-node\/$/, `the URL a remote browser reaches: ${page.url()}`);
+    firstUrl = page.url();
     // The function scaled to zero: this request starts it, and the gateway holds it until it answers.
+    await page.waitForFunction(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes('Hello, world!'), undefined, { timeout: 60_000 });
+    await page.close();
+  });
+
+  test('the gateway URL stays the same after the window reloads (a new extension host)', async () => {
+    assert.ok(firstUrl, 'the Open in Browser test ran first');
+    await ui.runCommand('Developer: Reload Window');
+    await ui.ready();
+    await ui.showFunctionsView();
+    await ui.treeRow('hello-node').waitFor({ timeout: 60_000 });
+    // The reload removed its instances (VS Code closing its window): it runs again on Build and Run.
+    await ui.ensureRunning('hello-node');
+    const popup = ui.page.context().waitForEvent('page', { timeout: 30_000 });
+    await ui.runCommand('Local Serverless: Open in Browser');
+    await ui.pick('hello-node');
+    const page = await popup;
+    await page.waitForLoadState('domcontentloaded');
+    assert.equal(page.url(), firstUrl, 'the same URL: the gateway took its port again');
     await page.waitForFunction(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes('Hello, world!'), undefined, { timeout: 60_000 });
     await page.close();
   });
