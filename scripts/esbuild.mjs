@@ -42,7 +42,7 @@ const ctx = await esbuild.context({
 });
 // The Function Activity webview's script (uPlot and the shared core code) runs in the browser, from dist/.
 const webview = await esbuild.context({
-  entryPoints: { activity: 'media-src/activity.ts' },
+  entryPoints: { activity: 'src/webview/activity.ts' },
   bundle: true,
   format: 'iife',
   platform: 'browser',

@@ -54,7 +54,7 @@ t=$(now)
 npm run --silent build
 npx tsc -p .
 # The Function Activity webview's script is bundled by esbuild (no type check there) and typed for the browser, apart.
-npx tsc -p media-src
+npx tsc -p src/webview
 npx @vscode/vsce package --no-dependencies --allow-missing-repository -o "$ART/local-serverless.vsix" </dev/null >"$ART/package.log" 2>&1 \
   || { cat "$ART/package.log"; exit 1; }
 summary+=("$(printf '%-12s %s (vsix %s KiB, bundle %s KiB)' build "$(elapsed "$t")" "$(( $(stat -c %s "$ART/local-serverless.vsix") / 1024 ))" "$(( $(stat -c %s dist/extension.js) / 1024 ))")")

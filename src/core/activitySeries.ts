@@ -1,7 +1,7 @@
 /**
  * The Function Activity view's data: a bounded window of each function's live figures, and the one
  * message the extension posts to the webview. Pure and free of `vscode` and of the DOM, so the webview
- * bundle (media-src/activity.ts) validates what it receives with the same code the unit tests check.
+ * bundle (src/webview/activity.ts) validates what it receives with the same code the unit tests check.
  */
 
 /**

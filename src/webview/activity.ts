@@ -5,7 +5,7 @@
  * change, and the time axis moves on once a second in between. Text goes in with textContent only.
  */
 import uPlot from 'uplot';
-import { activityHeader, chartColumns, isActivitySnapshot, type ActivitySnapshot } from '../src/core/activitySeries';
+import { activityHeader, chartColumns, isActivitySnapshot, type ActivitySnapshot } from '../core/activitySeries';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
 
