@@ -308,7 +308,7 @@ async function coldStart(bench: Bench, say: (line: string) => void): Promise<voi
   say(`           of which held for the start (${COLD_START_HEADER}): p50 ${median(held).toFixed(0)}  p90 ${percentile(held, 90).toFixed(0)}`);
   say(`  raw CLI  p50 ${median(raw).toFixed(0).padStart(5)}  p90 ${percentile(raw, 90).toFixed(0).padStart(5)}   docker run -d --init -p 127.0.0.1:<free port>:8080 of the same image (CLI ${client}), then an HTTP POST every ${POLL_MS} ms until the first 200; removed after (untimed)`);
   const ratio = median(ours) / median(raw);
-  say(`  ratio of p50s ${ratio.toFixed(2)} (target ≤ 1.10) ${met(ratio <= 1.1)}`);
+  say(`  ratio of p50s ${ratio.toFixed(3)} (target ≤ 1.10) ${met(ratio <= 1.1)}`);
 }
 
 /** Part 3. */
@@ -354,7 +354,7 @@ async function burst(bench: Bench, say: (line: string) => void): Promise<void> {
       ` ratio ${ratio.toFixed(2)} = ${(wallMs / 1000).toFixed(2)} / (${workSeconds.toFixed(1)} + ${(longest / 1000).toFixed(2)}); against 2.0 + Σ start-ups/3 = ${(conserving / 1000).toFixed(2)} s: ${(wallMs / conserving).toFixed(2)}`);
     if (failed.length) say(`    failed: ${failed.slice(0, 3).map((r) => `${r.status} ${r.body}`).join(' | ')}`);
   }
-  say(`  median ratio ${median(ratios).toFixed(2)} (target ≤ 1.15) ${met(median(ratios) <= 1.15)}`);
+  say(`  median ratio ${median(ratios).toFixed(3)} (target ≤ 1.15) ${met(median(ratios) <= 1.15)}`);
   await runner.stop();
 }
 
