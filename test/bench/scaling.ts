@@ -363,22 +363,25 @@ async function main(): Promise<void> {
   const engine = realEngine();
   await engine.ping();
   const ws = await tempWorkspace();
-  const threadsBefore = new Set(threadIds());
-  const gateway = await startGateway({ workerScript: WORKER_SCRIPT });
-  // The thread the worker started (libuv's pool was already up: tempWorkspace used the file system).
-  const workerTids = threadIds().filter((tid) => !threadsBefore.has(tid));
-  const bench = new Bench(engine, ws, gateway, workerTids);
+  let gateway: GatewayHandle | undefined;
+  let bench: Bench | undefined;
   const say = (line: string) => console.log(line);
   try {
+    const threadsBefore = new Set(threadIds());
+    gateway = await startGateway({ workerScript: WORKER_SCRIPT });
+    // The thread the worker started (libuv's pool was already up: tempWorkspace used the file system).
+    const workerTids = threadIds().filter((tid) => !threadsBefore.has(tid));
+    bench = new Bench(engine, ws, gateway, workerTids);
     await bench.registry.connect();
     say(`scaling bench: gateway in a worker thread (${WORKER_SCRIPT.slice(ROOT.length + 1)}, ${workerTids.length} new thread${workerTids.length === 1 ? '' : 's'}), Node ${process.version}`);
     await overhead(bench, say);
     await coldStart(bench, say);
     await burst(bench, say);
   } finally {
-    await bench.registry.disposeAsync();
-    await gateway.close();
-    for (const id of bench.cliContainers) await docker('rm', '-f', id).catch(() => undefined);
+    // Each step runs even when one before it failed: nothing made here is left behind.
+    await bench?.registry.disposeAsync().catch((error: unknown) => console.error(error));
+    await gateway?.close().catch((error: unknown) => console.error(error));
+    for (const id of bench?.cliContainers ?? []) await docker('rm', '-f', id).catch(() => undefined);
     await ws.cleanup(engine);
   }
 }
