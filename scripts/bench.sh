@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # `npm run bench`: the fn.json check on hostile input, then inner-loop timings against the raw docker
-# CLI in the same run (see test/bench/). `npm run bench -- fnjson` runs only the fn.json part (no engine);
-# `npm run bench -- rebuild` only the rebuild path against the classic CLI's build + rm -f + run.
+# CLI in the same run, then the gateway's overhead, cold start and burst against raw alternatives
+# (see test/bench/). `npm run bench -- fnjson` runs only the fn.json part (no engine);
+# `npm run bench -- rebuild` only the rebuild path against the classic CLI's build + rm -f + run;
+# `npm run bench -- scaling` only the gateway part (it builds dist/ for the gateway's worker thread).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$LS_ROOT"
+part=${1:-}
+case "$part" in
+  ''|fnjson|rebuild|scaling) ;;
+  *) echo "usage: npm run bench [-- fnjson|rebuild|scaling]" >&2; exit 2 ;;
+esac
 npx tsc -p .
-[ "${1:-}" = rebuild ] || node out/test/bench/fnConfigCheck.js
-[ "${1:-}" = fnjson ] && exit 0
+case "$part" in ''|fnjson) node out/test/bench/fnConfigCheck.js ;; esac
+[ "$part" = fnjson ] && exit 0
 bash scripts/setup-docker.sh
-node --expose-gc out/test/bench/innerLoop.js "$@"
+case "$part" in ''|rebuild) node --expose-gc out/test/bench/innerLoop.js "$@" ;; esac
+case "$part" in ''|scaling) npm run --silent build && node out/test/bench/scaling.js ;; esac
 # Invoke on a 600 MB reply (no Docker needed): memory and what the result view shows.
-[ -n "${1:-}" ] || node out/test/bench/invokeReply.js
+[ -n "$part" ] || node out/test/bench/invokeReply.js

@@ -69,6 +69,19 @@ export async function scaffold(root: string, runtime: 'node' | 'python', name: s
   return readSpec(folder);
 }
 
+/**
+ * A Node function from the template whose handler sleeps `sleepMs` before answering (0: the template's
+ * handler as it is), with `scale` in fn.json.
+ */
+export async function scaledFunction(root: string, name: string, scale: object, sleepMs: number): Promise<string> {
+  const spec = await scaffold(root, 'node', name);
+  const handler = path.join(spec.folder, 'handler.js');
+  if (sleepMs > 0) await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace('exports.handler = async (event, context) => {', `exports.handler = async (event, context) => {\n  await new Promise((r) => setTimeout(r, ${sleepMs}));`));
+  const config = JSON.parse(await fs.readFile(path.join(spec.folder, 'fn.json'), 'utf8')) as Record<string, unknown>;
+  await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ ...config, scale, timeoutSeconds: 20 }));
+  return spec.folder;
+}
+
 export async function readSpec(folder: string): Promise<FunctionSpec> {
   const dockerfileText = await fs.readFile(path.join(folder, 'Dockerfile'), 'utf8');
   const configText = await fs.readFile(path.join(folder, 'fn.json'), 'utf8').catch(() => undefined);

@@ -8,7 +8,7 @@ import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import type { FunctionRunner } from '../../src/services/functionRunner';
 import { COLD_START_HEADER, REPLICA_HEADER } from '../../src/services/gatewayTypes';
-import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
+import { readSpec, realEngine, RecordingSink, scaledFunction, tempWorkspace, TestGateway, until } from './fixtures';
 
 interface Reply {
   status: number;
@@ -30,16 +30,6 @@ function post(url: string, body: unknown, timeoutMs = 20_000): Promise<Reply> {
     request.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
     request.end(JSON.stringify(body));
   });
-}
-
-/** A Node function from the template whose handler sleeps `sleepMs` before answering, with `scale` in fn.json. */
-async function scaledFunction(root: string, name: string, scale: object, sleepMs: number): Promise<string> {
-  const spec = await scaffold(root, 'node', name);
-  const handler = path.join(spec.folder, 'handler.js');
-  await fs.writeFile(handler, (await fs.readFile(handler, 'utf8')).replace('exports.handler = async (event, context) => {', `exports.handler = async (event, context) => {\n  await new Promise((r) => setTimeout(r, ${sleepMs}));`));
-  const config = JSON.parse(await fs.readFile(path.join(spec.folder, 'fn.json'), 'utf8')) as Record<string, unknown>;
-  await fs.writeFile(path.join(spec.folder, 'fn.json'), JSON.stringify({ ...config, scale, timeoutSeconds: 20 }));
-  return spec.folder;
 }
 
 describe('scaling behind the gateway, against the real Docker engine', () => {
