@@ -34,14 +34,20 @@ const SLOW_PROBE_MS = 25;
 /** How often the caller's isAlive (an engine call) is asked while nothing answers. */
 const ALIVE_CHECK_MS = 250;
 
-/** Resolves once a server in the container accepts connections on 127.0.0.1:port, or rejects after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs: number, signal?: AbortSignal, isAlive?: () => Promise<boolean>): Promise<void> {
+/**
+ * Resolves once a server in the container accepts connections on 127.0.0.1:port, or rejects after
+ * `timeoutMs`. `inContainer` (the container's own address and port, where this machine reaches it: a
+ * local engine on Linux) is probed too: a connection there is the server itself, with no proxy in
+ * between, so it counts at once (no hold). Only ever a connect, to tell readiness: requests go to 127.0.0.1.
+ */
+export async function waitForPort(port: number, timeoutMs: number, signal?: AbortSignal, isAlive?: () => Promise<boolean>, inContainer?: { host: string; port: number }): Promise<void> {
   const started = Date.now();
   const deadline = started + timeoutMs;
   let aliveCheckedAt = started;
   while (Date.now() < deadline) {
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-    if (await canConnect(port)) return;
+    if (inContainer && (await canConnect(inContainer.host, inContainer.port, 0))) return;
+    if (await canConnect('127.0.0.1', port, PROXY_HOLD_MS)) return;
     if (isAlive && Date.now() - aliveCheckedAt >= ALIVE_CHECK_MS) {
       aliveCheckedAt = Date.now();
       if (!(await isAlive())) throw new Error('the container exited before it listened');
@@ -58,9 +64,10 @@ export async function waitForPort(port: number, timeoutMs: number, signal?: Abor
  */
 const PROXY_HOLD_MS = 40;
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether a connection to host:port opens and stays open for `holdMs`. */
+function canConnect(host: string, port: number, holdMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host, port });
     let settled = false;
     const done = (ok: boolean) => {
       if (settled) return;
@@ -70,8 +77,9 @@ function canConnect(port: number): Promise<boolean> {
       resolve(ok);
     };
     let hold: NodeJS.Timeout | undefined;
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => { hold = setTimeout(() => done(true), PROXY_HOLD_MS); });
+    // An address this machine cannot reach (a container network inside a VM) must not slow each round.
+    socket.setTimeout(holdMs ? 1000 : 100, () => done(false));
+    socket.once('connect', () => { hold = setTimeout(() => done(true), holdMs); });
     socket.once('close', () => done(false));
     socket.once('end', () => done(false));
     socket.once('error', () => done(false));

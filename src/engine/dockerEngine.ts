@@ -250,6 +250,7 @@ export class DockerEngine implements ContainerEngine {
         hostPort: binding?.[0]?.HostPort ? Number(binding[0].HostPort) : undefined,
         workingDir: info.Config.WorkingDir || '/',
         image: info.Config.Image,
+        ipAddress: Object.values(info.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || undefined,
       };
     } catch (error) {
       ignoreGone(error);

@@ -66,6 +66,8 @@ export interface ContainerInfo {
   hostPort?: number;
   workingDir?: string;
   image: string;
+  /** The container's address on its network while it runs (inspect only): used to tell when its server listens, never to send it requests. */
+  ipAddress?: string;
 }
 
 export interface EngineEvent {

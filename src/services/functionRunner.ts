@@ -505,7 +505,8 @@ export class FunctionRunner implements Disposable {
       await instance.logs.follow(id);
       startedAt = performance.now();
       await this.engine.start(id);
-      await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
+      const address = this.engine.remote ? undefined : (await this.engine.inspect(id))?.ipAddress;
+      await this.waitUntilServing(hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false, address ? { host: address, port: this.spec.port } : undefined);
       exitBeforeAnswering.withdraw();
       instance.state = 'ready';
       this.resting = { kind: 'stopped' };
@@ -565,9 +566,9 @@ export class FunctionRunner implements Disposable {
   }
 
   /** Waits for the container's server on 127.0.0.1:hostPort; with a remote engine, says how to reach it. */
-  private async waitUntilServing(hostPort: number, signal: AbortSignal | undefined, isAlive?: () => Promise<boolean>): Promise<void> {
+  private async waitUntilServing(hostPort: number, signal: AbortSignal | undefined, isAlive?: () => Promise<boolean>, inContainer?: { host: string; port: number }): Promise<void> {
     const remote = this.engine.remote;
-    if (!remote) return waitForPort(hostPort, this.readyTimeoutMs, signal, isAlive);
+    if (!remote) return waitForPort(hostPort, this.readyTimeoutMs, signal, isAlive, inContainer);
     const notice = remotePublishNotice(remote, hostPort);
     this.sink.appendLine(`[run] ${notice}`);
     try {

@@ -8,7 +8,7 @@ import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import type { FunctionRunner } from '../../src/services/functionRunner';
 import { COLD_START_HEADER, REPLICA_HEADER } from '../../src/services/gatewayTypes';
-import { readSpec, realEngine, RecordingSink, scaledFunction, tempWorkspace, TestGateway, until } from './fixtures';
+import { readSpec, realEngine, RecordingSink, scaffold, scaledFunction, tempWorkspace, TestGateway, until } from './fixtures';
 
 interface Reply {
   status: number;
