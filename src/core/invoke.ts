@@ -1,6 +1,7 @@
 import { createScanner, SyntaxKind } from 'jsonc-parser';
 import { isUtf8 } from 'node:buffer';
 import * as http from 'node:http';
+import { COLD_START_HEADER, REPLICA_HEADER } from './scaling';
 import { CancelledError } from './errors';
 
 export interface InvokeRequest {
@@ -282,9 +283,16 @@ export function formatInvokeResult(result: InvokeResult, asJsonc: boolean): stri
 }
 
 /** One line for the function's output channel. */
-export function summarizeInvoke(result: InvokeResult): string {
+/**
+ * The channel's line for an invoke: `path` is the function's own (its invoke path, not the gateway's
+ * /<name> prefix), and the instance that answered and its cold start, when the gateway says so.
+ */
+export function summarizeInvoke(result: InvokeResult, path = new URL(result.request.url).pathname): string {
   const kind = result.binary ? `, binary (${result.headers['content-type'] ?? 'no content type'})` : result.truncated ? `, first ${formatBytes(REPLY_KEEP_BYTES)} kept` : '';
-  return `invoke ${result.request.method} ${new URL(result.request.url).pathname} → ${result.status} in ${result.durationMs.toFixed(1)} ms, ${result.bodyBytes} bytes${kind}`;
+  const replica = result.headers[REPLICA_HEADER];
+  const coldStart = result.headers[COLD_START_HEADER];
+  const answeredBy = replica ? ` (${replica}${coldStart ? `, after a ${coldStart} ms cold start` : ''})` : '';
+  return `invoke ${result.request.method} ${path} → ${result.status} in ${result.durationMs.toFixed(1)} ms, ${result.bodyBytes} bytes${kind}${answeredBy}`;
 }
 
 /** "512 bytes", "3.4 KB", "600 MB": sizes in KiB/MiB, named the way people read them. */

@@ -19,6 +19,11 @@ export interface ScaleConfig {
   idleSeconds: number;
 }
 
+/** Which instance answered: on every reply through the gateway. */
+export const REPLICA_HEADER = 'x-local-serverless-replica';
+/** How long the request waited for an instance to start: on replies that waited. */
+export const COLD_START_HEADER = 'x-local-serverless-cold-start-ms';
+
 export const DEFAULT_SCALE: ScaleConfig = { min: 0, max: 1, concurrency: 0, queue: 100, idleSeconds: 300 };
 
 /** One instance as the gateway and the policy see it. */

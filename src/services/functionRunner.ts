@@ -18,7 +18,7 @@ import { Instance } from './instance';
 import { runJob, type JobResult } from './jobRunner';
 import type { OutputSink } from './logFollower';
 import { OwnEvents } from './ownEvents';
-import { explainStartFailure, StartFailedError } from './replacement';
+import { explainStartFailure, StartFailedError } from './startFailure';
 
 export type { OutputSink } from './logFollower';
 
@@ -102,6 +102,8 @@ export class FunctionRunner implements Disposable {
   readonly onDidChangeState = this.stateEmitter.event;
   private currentState: FunctionState = { kind: 'notBuilt' };
   private mode: FunctionMode = 'off';
+  /** Why requests to a function that is off get a 503 (stopped, or its last start failed). */
+  private offReason: string | undefined;
   private image: BuiltImage | undefined;
   private readonly instances = new Map<string, Instance>();
   private nextLabel = 1;
@@ -389,6 +391,7 @@ export class FunctionRunner implements Disposable {
       await instance.logs.ended(1_000); // its last words (a stack trace) reach the channel first
       this.forget(instance);
       this.resting = { kind: 'exited', exitCode: info.exitCode ?? -1 };
+      if (!this.liveInstances().length) this.turnOff(`${this.spec.name} exited with code ${info.exitCode} after a sync: fix the code in VS Code, then run Build and Run`);
       void this.removeContainer(id, 0).catch(() => undefined);
       this.publish();
       throw new SyncStoppedError(`the restarted process exited with code ${info.exitCode} before it listened on port ${this.spec.port}: see its output above. Fix the code, then run Build and Run`);
@@ -400,6 +403,7 @@ export class FunctionRunner implements Disposable {
 
   private async update(signal: AbortSignal): Promise<string> {
     this.mode = 'on';
+    this.offReason = undefined;
     this.publish();
     const old = this.liveInstances();
     const started = performance.now();
@@ -427,6 +431,8 @@ export class FunctionRunner implements Disposable {
       if (cancelled) throw new CancelledError();
       const message = errorMessage(error);
       if (!serving.length && this.resting.kind !== 'exited' && this.resting.kind !== 'job') this.resting = { kind: 'failed', message };
+      // Nothing serves: requests must not start it again and again (only idleness starts on a request).
+      if (!serving.length && this.mode === 'on') this.turnOff(`${this.spec.name} did not start: see its output channel in VS Code, fix it, then run Build and Run`);
       this.setLastError(message);
       if (error instanceof BuildFailedError) throw new UserFacingError(`${this.spec.name}: ${message}`, error.stepOutput);
       if (error instanceof StartFailedError) throw new UserFacingError(`${this.spec.name}: ${message}${keepsServing}.${error.remedy ? ` ${error.remedy}` : ''}`);
@@ -639,20 +645,33 @@ export class FunctionRunner implements Disposable {
       // removed outside VS Code meanwhile (docker rm -f: die, then destroy) is already gone.
       void instance.logs.ended(1_000).then(async () => {
         if (!this.instances.has(instance.id)) return;
+        // `docker rm -f` outside VS Code also kills first; its removal may not have been announced yet.
+        const info = await this.engine.inspect(instance.id).catch(() => undefined);
+        if (!this.instances.has(instance.id)) return;
+        if (!info || info.state === 'removing') return this.removedOutside(instance);
         this.forget(instance);
-        if (!this.liveInstances().length) this.resting = { kind: 'exited', exitCode: event.exitCode ?? -1 };
+        if (!this.liveInstances().length) {
+          this.resting = { kind: 'exited', exitCode: event.exitCode ?? -1 };
+          // Its last instance crashed: a request must not start it again and again (a crash loop).
+          this.turnOff(`${this.spec.name} exited with code ${event.exitCode ?? '?'}: see its output channel in VS Code, fix it, then run Build and Run`);
+        }
         this.publish();
-        await this.removeContainer(instance.id, 0);
+        // Forgotten first: the destroy this announces finds no instance, so it needs no expectation.
+        await this.engine.remove(instance.id, 0);
       }).catch(() => undefined);
     } else if (event.action === 'destroy') {
-      this.forget(instance);
-      if (!this.liveInstances().length) {
-        // Removed outside VS Code: nothing starts it again until the user asks.
-        this.mode = 'off';
-        this.resting = { kind: 'stopped' };
-      }
-      this.publish();
+      this.removedOutside(instance);
     }
+  }
+
+  /** Removed outside VS Code: nothing starts it again until the user asks. */
+  private removedOutside(instance: Instance): void {
+    this.forget(instance);
+    if (!this.liveInstances().length) {
+      this.turnOff(`${this.spec.name} was removed outside VS Code: run Build and Run to start it again`);
+      this.resting = { kind: 'stopped' };
+    }
+    this.publish();
   }
 
   /** After Clean Up removed its image. */
@@ -665,7 +684,7 @@ export class FunctionRunner implements Disposable {
   /** Turns the function off and removes its instances; the image stays for a fast next start. */
   async stop(): Promise<void> {
     const wasOn = this.mode === 'on' || this.instances.size > 0;
-    this.mode = 'off';
+    this.turnOff(`${this.spec.name} is stopped: run Build and Run in VS Code to start it`);
     this.publish();
     this.inflight?.controller.abort();
     await this.inflight?.done.catch(() => undefined);
@@ -713,13 +732,19 @@ export class FunctionRunner implements Disposable {
     this.instances.delete(instance.id);
   }
 
+  /** Off until Build and Run: requests get a 503 with `reason`. */
+  private turnOff(reason: string): void {
+    this.mode = 'off';
+    this.offReason = reason;
+  }
+
   /** Tells the gateway what it routes to now, and the view what it shows. */
   private publish(): void {
     if (!this.disposed) {
       this.routing.publish({
         name: this.spec.name,
         mode: this.spec.problems.length ? 'off' : this.mode,
-        offReason: this.spec.problems.length ? `${this.spec.name} is misconfigured: fix fn.json` : `${this.spec.name} is stopped: run Build and Run in VS Code to start it`,
+        offReason: this.spec.problems.length ? `${this.spec.name} is misconfigured: fix fn.json` : this.offReason ?? `${this.spec.name} is stopped: run Build and Run in VS Code to start it`,
         scale: this.spec.scale,
         timeoutSeconds: this.spec.timeoutSeconds,
         instances: [...this.instances.values()].map((i) => ({ id: i.id, hostPort: i.hostPort, state: i.state, label: i.label })),

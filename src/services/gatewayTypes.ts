@@ -107,6 +107,5 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
-/** Reply headers set on every proxied reply. */
-export const REPLICA_HEADER = 'x-local-serverless-replica';
-export const COLD_START_HEADER = 'x-local-serverless-cold-start-ms';
+/** Reply headers set on every proxied reply (defined in the core, which reads them too). */
+export { COLD_START_HEADER, REPLICA_HEADER } from '../core/scaling';

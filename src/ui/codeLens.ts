@@ -27,11 +27,14 @@ export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.
         return [new vscode.CodeLens(range, { title: '$(shield) Trust the workspace to build, run and invoke', command: 'workbench.trust.manage', tooltip: 'A Dockerfile runs arbitrary commands: nothing is built or run until you trust this workspace.' })];
       }
       const running = runner.state.kind === 'running' || runner.state.kind === 'scaledToZero';
-      return [
+      const lenses = [
         new vscode.CodeLens(range, { title: '$(send) Invoke', command: commandId('invoke'), arguments: [document.uri], tooltip: `Invoke ${runner.spec.name}${running ? '' : ' (builds and starts it first)'}` }),
         new vscode.CodeLens(range, { title: running ? '$(refresh) Rebuild' : '$(play) Build and Run', command: commandId('buildAndRun'), arguments: [document.uri] }),
-        new vscode.CodeLens(range, { title: `$(link) ${runner.url}/`, command: commandId('copyUrl'), arguments: [document.uri], tooltip: `Copy ${runner.spec.name}'s URL on the local gateway: it stays the same across rebuilds, instances and scale to zero` }),
       ];
+      // A job has no server, so no URL.
+      const isJob = runner.state.kind === 'job' || runner.state.kind === 'jobRunning';
+      if (!isJob) lenses.push(new vscode.CodeLens(range, { title: `$(link) ${runner.url}/`, command: commandId('copyUrl'), arguments: [document.uri], tooltip: `Copy ${runner.spec.name}'s URL on the local gateway: it stays the same across rebuilds, instances and scale to zero` }));
+      return lenses;
     }
     return [];
   }

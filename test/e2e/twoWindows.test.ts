@@ -26,9 +26,9 @@ async function openFunctionsView(ui: Workbench): Promise<string> {
 async function buildAndRunHelloNode(ui: Workbench): Promise<string> {
   await ui.openFile('hello-node/handler.js');
   await ui.page.locator('.editor-actions [aria-label^="Build and Run"]').first().click();
-  const row = ui.treeRow(/hello-node.*running at http:\/\/127\.0\.0\.1:\d+/);
+  const row = ui.treeRow(/hello-node.*running at http:\/\/127\.0\.0\.1:\d+\/hello-node\//);
   await row.waitFor({ timeout: 90_000 });
-  return /http:\/\/127\.0\.0\.1:\d+/.exec(await row.innerText())![0];
+  return /http:\/\/127\.0\.0\.1:\d+\/hello-node\//.exec(await row.innerText())![0];
 }
 
 /**

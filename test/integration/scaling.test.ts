@@ -175,7 +175,7 @@ describe('scaling behind the gateway, against the real Docker engine', () => {
     assert.equal(callee.state.kind, 'running');
   });
 
-  test('an instance whose process dies is removed once its output is in the channel, and the next request starts a new one', async (t) => {
+  test('an instance whose process dies is removed once its output is in the channel; with none left the function is off (no crash loop) until Build and Run', async (t) => {
     const out = new RecordingSink();
     const folder = await scaledFunction(ws.root, 'fragile', { min: 0, max: 1 }, 0);
     const handler = path.join(folder, 'handler.js');
@@ -192,6 +192,11 @@ describe('scaling behind the gateway, against the real Docker engine', () => {
     await until('its container removed', async () => (await containersOf('fragile')).length === 0, 10_000);
     assert.match(out.text, /\[fragile-1\] dying now/, 'its last words are in the channel');
     assert.equal(runner.state.kind, 'exited');
+    const refused = await post(`${runner.url}/`, { name: 'again' });
+    assert.equal(refused.status, 503);
+    assert.match(refused.body, /fragile exited with code 4: see its output channel in VS Code, fix it, then run Build and Run/);
+    assert.deepEqual(await containersOf('fragile'), [], 'the request started nothing');
+    await runner.buildAndRun();
     const again = await post(`${runner.url}/`, { name: 'again' });
     assert.equal(again.status, 200, again.body);
     assert.equal(again.headers[REPLICA_HEADER], 'fragile-2');

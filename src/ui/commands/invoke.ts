@@ -47,13 +47,13 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
         { location: vscode.ProgressLocation.Notification, title: `Invoking ${runner.spec.name}`, cancellable: true },
         (progress, token) => sendInvoke(request, toAbortSignal(token), (bytes) => progress.report({ message: `${formatBytes(bytes)} received` })),
       );
-      out.appendLine(summarizeInvoke(result));
+      out.appendLine(summarizeInvoke(result, runner.spec.invoke.path));
       await results.show(runner.spec.name, result);
       return result.status;
     } catch (error) {
-      if (error instanceof CancelledError) out.appendLine(`invoke ${request.method} ${new URL(request.url).pathname} → cancelled`);
+      if (error instanceof CancelledError) out.appendLine(`invoke ${request.method} ${runner.spec.invoke.path} → cancelled`);
       if (error instanceof InvokeError) {
-        out.appendLine(`invoke ${request.method} ${new URL(request.url).pathname} → failed: ${error.message}`);
+        out.appendLine(`invoke ${request.method} ${runner.spec.invoke.path} → failed: ${error.message}`);
         throw new UserFacingError(`${runner.spec.name}: ${error.message}`);
       }
       throw error;
