@@ -1,4 +1,5 @@
 import * as fs from 'node:fs/promises';
+import { formatMs } from '../core/activitySeries';
 import { listContextFiles } from '../core/buildContext';
 import { Emitter, type Disposable } from '../core/emitter';
 import { CancelledError, errorMessage, isCancellation, throwIfAborted, UserFacingError } from '../core/errors';
@@ -183,8 +184,11 @@ export class FunctionRunner implements Disposable {
 
   /** The gateway's figures arrived (about twice a second while anything changes). */
   updateStats(stats: FunctionStats): void {
+    const shownBefore = shownLatency(this.stats);
     this.stats = stats;
-    this.refresh(true);
+    // Listeners (the tree) hear of it only when what they show changed: the instances' figures
+    // (in the state) or the p50 as shown. A tree redrawn twice a second would close its hovers.
+    this.refresh(shownLatency(stats) !== shownBefore);
   }
 
   /** A line from the gateway (a refused or timed-out request). */
@@ -802,6 +806,11 @@ export class FunctionRunner implements Disposable {
   dispose(): void {
     void this.disposeAsync();
   }
+}
+
+/** The p50 as the tree shows it. */
+function shownLatency(stats: FunctionStats | undefined): string | undefined {
+  return stats?.p50Ms === undefined ? undefined : formatMs(stats.p50Ms);
 }
 
 function seconds(ms: number): string {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EVENT_CONTEXT_VALUE, functionContextValue } from '../core/functionStates';
+import { formatMs } from '../core/activitySeries';
 import { describeJobResult } from '../core/jobs';
 import { listSavedEvents } from '../core/savedEvents';
 import type { FunctionRegistry } from '../services/functionRegistry';
@@ -150,7 +151,7 @@ function describeLoad(runner: FunctionRunner): string {
   if (runner.state.kind !== 'running') return '';
   const count = runner.state.instances.filter((i) => i.state !== 'draining').length;
   const p50 = runner.latestStats?.p50Ms;
-  return ` · ${count} instance${count === 1 ? '' : 's'}${p50 === undefined ? '' : ` · p50 ${p50 < 10 ? p50.toFixed(1) : Math.round(p50)} ms`}`;
+  return ` · ${count} instance${count === 1 ? '' : 's'}${p50 === undefined ? '' : ` · p50 ${formatMs(p50)}`}`;
 }
 
 function stateIcon(state: FunctionState): vscode.ThemeIcon {
