@@ -74,6 +74,9 @@ describe('scaling behind the gateway in a real VS Code against the real Docker e
     assert.ok(firstUrl, 'the Open in Browser test ran first');
     await ui.runCommand('Developer: Reload Window');
     await ui.ready();
+    // The reloaded window restores the side bar it had (the Functions view): clicking the view's icon
+    // before that restore lands would close it again.
+    await ui.page.locator('.part.sidebar .title-label', { hasText: /Local Serverless/i }).first().waitFor({ timeout: 30_000 }).catch(() => undefined);
     await ui.showFunctionsView();
     await ui.treeRow('hello-node').waitFor({ timeout: 60_000 });
     // The reload removed its instances (VS Code closing its window): it runs again on Build and Run.
