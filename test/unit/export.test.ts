@@ -345,6 +345,11 @@ describe('where manifests are written', () => {
     assert.equal(await planManifestWrite(folder, target, stamped('kind: Deployment\n')), 'ask');
   });
 
+  it('says so when the manifest\'s place holds a folder', async () => {
+    await fs.mkdir(path.join(folder, 'deploy', 'kubernetes.yaml'), { recursive: true });
+    await assert.rejects(planManifestWrite(folder, path.join(folder, 'deploy', 'kubernetes.yaml'), 'x'), (e: unknown) => e instanceof UserFacingError && /is a folder, not a file/.test(e.message));
+  });
+
   it('refuses a deploy folder that is a link out of the function folder, and writes nothing there', async () => {
     await fs.symlink(outside, path.join(folder, 'deploy'));
     const target = path.join(folder, 'deploy', 'kubernetes.yaml');

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { UserFacingError } from '../errors';
 import { assertWritableInside } from '../insideFolder';
 import { decideWrite, type WriteDecision } from './stamp';
 
@@ -15,6 +16,7 @@ export async function planManifestWrite(functionFolder: string, target: string, 
   await assertWritableInside(functionFolder, target);
   const existing = await fs.readFile(target, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
+    if (error.code === 'EISDIR') throw new UserFacingError(`${path.basename(target)} in ${path.dirname(target)} is a folder, not a file: move it, then export again.`);
     throw error;
   });
   return decideWrite(existing, generated);
