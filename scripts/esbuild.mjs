@@ -8,7 +8,10 @@ const watch = process.argv.includes('--watch');
 const ctx = await esbuild.context({
   // The extension, the detached helper that removes its containers if VS Code goes without deactivating,
   // the local gateway's worker thread, and the load tool, apart (see the autocannon-apart plugin).
-  entryPoints: { extension: 'src/extension.ts', reaper: 'src/reaper.ts', gatewayWorker: 'src/gatewayWorker.ts', autocannon: 'node_modules/autocannon/autocannon.js' },
+  entryPoints: {
+    extension: 'src/extension.ts', reaper: 'src/reaper.ts', gatewayWorker: 'src/gatewayWorker.ts', autocannon: 'node_modules/autocannon/autocannon.js',
+    exporter: 'src/core/export/manifests.ts',
+  },
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -32,6 +35,14 @@ const ctx = await esbuild.context({
     name: 'autocannon-apart',
     setup(build) {
       build.onResolve({ filter: /^autocannon$/ }, () => ({ path: './autocannon.js', external: true }));
+    },
+  }, {
+    // Export to Kubernetes / Knative renders with kubernetes-models (the schema validators of every type a
+    // Deployment holds) and yaml: ~620 KiB minified, its own file, dist/exporter.js, required on the first
+    // export. Only the renderers go there: what throws a UserFacingError stays in the extension's bundle.
+    name: 'exporter-apart',
+    setup(build) {
+      build.onResolve({ filter: /\/core\/export\/manifests$/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: './exporter.js', external: true }));
     },
   }],
   minify: production,

@@ -16,6 +16,7 @@ import { HandlerCodeLensProvider } from './ui/codeLens';
 import { addDockerfile } from './ui/commands/addDockerfile';
 import { ActivityPanels } from './ui/activityPanel';
 import { deleteEvent, openEvent } from './ui/commands/eventCommands';
+import { exportManifest } from './ui/commands/exportManifests';
 import { loadTest } from './ui/commands/loadTest';
 import { showActivity } from './ui/commands/showActivity';
 import { LoadSummaryView } from './ui/loadSummaryView';
@@ -122,6 +123,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   ctx.registerCommand('copyUrl', copyUrl(functions));
   ctx.registerCommand('openInBrowser', openInBrowser(functions));
   ctx.registerCommand('openConfig', openConfig(functions));
+  ctx.registerCommand('exportKubernetes', exportManifest('kubernetes', functions), trusted);
+  ctx.registerCommand('exportKnative', exportManifest('knative', functions), trusted);
   const gatewayStats = (listener: (stats: FunctionStats[]) => void) => functions.routing.onStats(listener);
   const activity = ctx.own(new ActivityPanels(context.extensionUri, gatewayStats));
   const loadSummaries = ctx.own(new LoadSummaryView());

@@ -182,6 +182,29 @@ describe('Local Serverless in a real VS Code', () => {
     assert.equal(registry.get('hello-node')?.state.kind, 'stopped');
   });
 
+  it('Export to Knative writes deploy/knative.yaml beside the function, stamped, and opens it beside the editor; again, it is left as it was', async () => {
+    await api();
+    const handler = vscode.Uri.file(path.join(workspaceRoot(), 'hello-node', 'handler.js'));
+    const deploy = path.join(workspaceRoot(), 'hello-node', 'deploy');
+    try {
+      const file = await vscode.commands.executeCommand<string>('localServerless.exportKnative', handler);
+      assert.equal(file, path.join(deploy, 'knative.yaml'));
+      const text = fs.readFileSync(file, 'utf8');
+      assert.match(text, /^# local-serverless-export sha256:[0-9a-f]{64}\n/);
+      assert.match(text, /^kind: Service$/m);
+      assert.match(text, /#   kubectl apply -f hello-node\/deploy\/knative\.yaml$/m);
+      const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === file);
+      assert.ok(editor, 'the manifest is open');
+      assert.notEqual(editor.viewColumn, vscode.ViewColumn.One, 'beside the editor');
+      const written = fs.statSync(file).mtimeMs;
+      assert.equal(await vscode.commands.executeCommand<string>('localServerless.exportKnative', handler), file);
+      assert.equal(fs.statSync(file).mtimeMs, written, 'the same output is not written again');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      fs.rmSync(deploy, { recursive: true, force: true });
+    }
+  });
+
   it('Add Dockerfile turns a folder of Node.js code into a function', async () => {
     const { registry } = await api();
     const folder = path.join(workspaceRoot(), 'plain-node-app');

@@ -24,6 +24,23 @@ function constArray(name: string): string[] {
   return found;
 }
 
+/** The setting names in SETTINGS (`${PREFIX}.name` templates) of src/ui/ids.ts. */
+function settingNames(): string[] {
+  const source = ts.createSourceFile('ids.ts', fs.readFileSync(path.join(ROOT, 'src/ui/ids.ts'), 'utf8'), ts.ScriptTarget.Latest, true);
+  let found: string[] | undefined;
+  source.forEachChild(function visit(node) {
+    if (ts.isVariableDeclaration(node) && node.name.getText() === 'SETTINGS' && node.initializer) {
+      const object = ts.isAsExpression(node.initializer) ? node.initializer.expression : node.initializer;
+      if (ts.isObjectLiteralExpression(object)) {
+        found = object.properties.filter(ts.isPropertyAssignment).map((p) => p.initializer.getText().replace(/^`\$\{PREFIX\}\.(.*)`$/, 'localServerless.$1'));
+      }
+    }
+    node.forEachChild(visit);
+  });
+  assert.ok(found, 'SETTINGS is an object literal in src/ui/ids.ts');
+  return found;
+}
+
 describe('the typed ids match the manifest', () => {
   it('every contributed command is a COMMANDS name and every name is contributed', () => {
     const contributed = manifest.contributes.commands.map((c) => c.command).sort();
@@ -41,6 +58,16 @@ describe('the typed ids match the manifest', () => {
     const whens = [...Object.values(manifest.contributes.menus).flat(), ...manifest.contributes.viewsWelcome].map((m) => m.when ?? '');
     const used = new Set(whens.flatMap((w) => w.match(/localServerless\.\w+/g) ?? []));
     assert.deepEqual([...used].filter((k) => !keys.has(k)), []);
+  });
+
+  it('every setting the code reads (SETTINGS) is contributed, and the ones that choose where things go are restricted', () => {
+    const contributed = Object.keys(manifest.contributes.configuration.properties);
+    const read = settingNames();
+    assert.ok(read.length >= 5, read.join(', '));
+    assert.deepEqual(read.filter((name) => !contributed.includes(name)), []);
+    const restricted = (manifest as unknown as { capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } }).capabilities.untrustedWorkspaces.restrictedConfigurations;
+    // The engine address, and where images are pushed: an untrusted workspace chooses neither.
+    assert.deepEqual([...restricted].sort(), ['localServerless.dockerHost', 'localServerless.registry']);
   });
 
   it('no source file outside src/ui/ids.ts spells a command, view or context key as a literal', () => {

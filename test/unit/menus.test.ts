@@ -28,11 +28,13 @@ const sorted = (offer: Offer): Offer => ({ menu: [...offer.menu].sort(), inline:
  * and Run is: on a function that is not running it builds and starts it first (DESIGN.md "Invoking"),
  * and on a job it runs the job with the payload. Save Payload as Event goes with Invoke.
  */
-const NOT_RUNNING: Offer = { menu: ['buildAndRun', 'invoke', 'loadTest', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
-/** A job has no server: nothing to load-test, no URL. */
+/** Export to Kubernetes and to Knative read only fn.json: offered in every state but misconfigured and a job's (a job serves nothing). */
+const EXPORTS = ['exportKnative', 'exportKubernetes'];
+const NOT_RUNNING: Offer = { menu: ['buildAndRun', 'invoke', 'loadTest', 'saveEvent', 'showLogs', ...EXPORTS], inline: ['buildAndRun', 'invoke'] };
+/** A job has no server: nothing to load-test, no URL, nothing to export. */
 const JOB: Offer = { menu: ['buildAndRun', 'invoke', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
 const SERVING: Offer = {
-  menu: ['buildAndRun', 'copyUrl', 'invoke', 'loadTest', 'openInBrowser', 'saveEvent', 'showActivity', 'showLogs', 'stop'],
+  menu: ['buildAndRun', 'copyUrl', 'invoke', 'loadTest', 'openInBrowser', 'saveEvent', 'showActivity', 'showLogs', 'stop', ...EXPORTS],
   inline: ['buildAndRun', 'invoke', 'stop'],
 };
 const ONLY_STOP: Offer = { menu: ['showLogs', 'stop'], inline: ['stop'] };
@@ -41,7 +43,7 @@ const EXPECTED: Record<FunctionStateKind, Offer> = {
   stopped: NOT_RUNNING,
   exited: NOT_RUNNING,
   failed: NOT_RUNNING,
-  building: ONLY_STOP,
+  building: { menu: [...ONLY_STOP.menu, ...EXPORTS], inline: ONLY_STOP.inline },
   running: SERVING,
   scaledToZero: SERVING,
   misconfigured: { menu: ['openConfig', 'showLogs'], inline: ['openConfig'] },
