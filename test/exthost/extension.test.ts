@@ -192,7 +192,7 @@ describe('Local Serverless in a real VS Code', () => {
       const text = fs.readFileSync(file, 'utf8');
       assert.match(text, /^# local-serverless-export sha256:[0-9a-f]{64}\n/);
       assert.match(text, /^kind: Service$/m);
-      assert.match(text, /#   kubectl apply -f hello-node\/deploy\/knative\.yaml$/m);
+      assert.match(text, /# {3}kubectl apply -f hello-node\/deploy\/knative\.yaml$/m);
       const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === file);
       assert.ok(editor, 'the manifest is open');
       assert.notEqual(editor.viewColumn, vscode.ViewColumn.One, 'beside the editor');
