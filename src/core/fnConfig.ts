@@ -16,6 +16,7 @@ export interface FnConfig {
   sync?: string[];
   rebuild?: string[];
   scale?: Partial<ScaleConfig>;
+  image?: string;
 }
 
 /** A zero-based line and UTF-16 column, counted as VS Code counts them. */

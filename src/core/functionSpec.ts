@@ -31,6 +31,8 @@ export interface FunctionSpec {
   rebuild: string[];
   /** Instances behind the gateway (DESIGN.md, Scaling): fn.json's `scale` over the defaults. */
   scale: ScaleConfig;
+  /** fn.json's `image`: the full reference (no tag) that Push Image sends to and exports run. */
+  image?: string;
   /** Path of fn.json when there is one. */
   configFile?: string;
   /** Problems in fn.json; a function with any is misconfigured and never run. */
@@ -75,6 +77,7 @@ export function describeFunction({ folder, workspaceFolder, dockerfileText, conf
     sync: config.sync ?? [],
     rebuild: config.rebuild ?? ['Dockerfile'],
     scale: { ...DEFAULT_SCALE, ...config.scale },
+    image: config.image,
     configFile: hasConfig ? path.join(folder, 'fn.json') : undefined,
     problems,
     warnings,
