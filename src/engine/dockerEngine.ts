@@ -110,6 +110,8 @@ export class DockerEngine implements ContainerEngine {
         stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
           t: request.tag,
           dockerfile: request.dockerfile,
+          // The Engine API's `labels` (a JSON object in the query): set on the image by either builder.
+          labels: request.labels,
           rm: true,
           forcerm: true,
           version,
