@@ -100,3 +100,20 @@ export function pushDestination(functionName: string, image: string | undefined,
   if ('problem' in parsed) return { problem: `${configuredBy} ("${registrySetting!.value}") does not make an image repository with ${functionName}: ${parsed.problem}.` };
   return { repository: parsed, configuredBy };
 }
+
+/** Splits `repository[:tag][@digest]`; a colon before the last slash is a registry's port, not a tag. */
+export function splitReference(reference: string): { repository: string; tag?: string; digest?: string } {
+  const at = reference.indexOf('@');
+  const rest = at >= 0 ? reference.slice(0, at) : reference;
+  const digest = at >= 0 ? reference.slice(at + 1) : undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) return { repository: rest.slice(0, colon), tag: rest.slice(colon + 1), digest };
+  return { repository: rest, digest };
+}
+
+/** The registry host[:port] a repository or reference lives in (`docker.io` for none), by Docker's rule. */
+export function registryOf(reference: string): string {
+  const { repository } = splitReference(reference);
+  const first = repository.split('/')[0];
+  return repository.includes('/') && (/[.:]/.test(first) || first === 'localhost') ? first : DOCKER_HUB;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidTag, parseRepository, pushDestination } from '../../src/core/imageReference';
+import { isValidTag, parseRepository, pushDestination, registryOf, splitReference } from '../../src/core/imageReference';
 
 function problem(text: string): string {
   const parsed = parseRepository(text);
@@ -87,5 +87,18 @@ describe('pushDestination', () => {
     const result = pushDestination('hello', 'hello', setting);
     assert.ok('problem' in result);
     assert.match(result.problem, /official Docker Hub image \(docker.io\/library\/hello\): include the registry/);
+  });
+});
+
+describe('splitReference and registryOf', () => {
+  it('tell a registry port from a tag, and find the registry', () => {
+    assert.deepEqual(splitReference('127.0.0.1:5001/hello:0123456789ab'), { repository: '127.0.0.1:5001/hello', tag: '0123456789ab', digest: undefined });
+    assert.deepEqual(splitReference('127.0.0.1:5001/hello'), { repository: '127.0.0.1:5001/hello', digest: undefined });
+    assert.deepEqual(splitReference('r.io/hello@sha256:ab'), { repository: 'r.io/hello', digest: 'sha256:ab' });
+    assert.deepEqual(splitReference('r.io/hello:1@sha256:ab'), { repository: 'r.io/hello', tag: '1', digest: 'sha256:ab' });
+    assert.equal(registryOf('127.0.0.1:5001/hello:1'), '127.0.0.1:5001');
+    assert.equal(registryOf('localhost/hello'), 'localhost');
+    assert.equal(registryOf('myuser/hello:1'), 'docker.io');
+    assert.equal(registryOf('hello'), 'docker.io');
   });
 });
