@@ -10,7 +10,7 @@ export const PREFIX = 'localServerless';
 export const COMMANDS = [
   'newFunction', 'buildAndRun', 'invoke', 'stop', 'showLogs', 'copyUrl', 'refresh', 'retryConnection',
   'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp', 'openInBrowser',
-  'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity',
+  'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity', 'pushImage',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export type CommandId = `${typeof PREFIX}.${CommandName}`;
@@ -32,4 +32,9 @@ export function setContext(key: ContextKeyName, value: boolean): Thenable<unknow
 }
 
 /** Settings of ours that the code reads. */
-export const SETTINGS = { dockerHost: `${PREFIX}.dockerHost`, exclude: `${PREFIX}.exclude`, autoReload: `${PREFIX}.autoReload` } as const;
+export const SETTINGS = {
+  dockerHost: `${PREFIX}.dockerHost`,
+  exclude: `${PREFIX}.exclude`,
+  autoReload: `${PREFIX}.autoReload`,
+  registry: `${PREFIX}.registry`,
+} as const;

@@ -28,11 +28,11 @@ const sorted = (offer: Offer): Offer => ({ menu: [...offer.menu].sort(), inline:
  * and Run is: on a function that is not running it builds and starts it first (DESIGN.md "Invoking"),
  * and on a job it runs the job with the payload. Save Payload as Event goes with Invoke.
  */
-const NOT_RUNNING: Offer = { menu: ['buildAndRun', 'invoke', 'loadTest', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
-/** A job has no server: nothing to load-test, no URL. */
-const JOB: Offer = { menu: ['buildAndRun', 'invoke', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
+const NOT_RUNNING: Offer = { menu: ['buildAndRun', 'invoke', 'loadTest', 'pushImage', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
+/** A job has no server: nothing to load-test, no URL. Its image can still be pushed. */
+const JOB: Offer = { menu: ['buildAndRun', 'invoke', 'pushImage', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
 const SERVING: Offer = {
-  menu: ['buildAndRun', 'copyUrl', 'invoke', 'loadTest', 'openInBrowser', 'saveEvent', 'showActivity', 'showLogs', 'stop'],
+  menu: ['buildAndRun', 'copyUrl', 'invoke', 'loadTest', 'openInBrowser', 'pushImage', 'saveEvent', 'showActivity', 'showLogs', 'stop'],
   inline: ['buildAndRun', 'invoke', 'stop'],
 };
 const ONLY_STOP: Offer = { menu: ['showLogs', 'stop'], inline: ['stop'] };
