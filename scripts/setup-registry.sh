@@ -2,6 +2,7 @@
 # Brings up two reference image registries on 127.0.0.1 for the push tests and the push benchmark.
 #   scripts/setup-registry.sh        install (Debian's docker-registry and apache2-utils), start both
 #   scripts/setup-registry.sh down   stop the registries this script started
+#   scripts/setup-registry.sh reset  stop them, empty their storage (tests and benches leave blobs), start again
 # One is open (REGISTRY_OPEN); the other asks for basic auth (REGISTRY_AUTH) as user `tester`, whose
 # password is made once and kept in the cache folder. Each has its own config and storage under
 # $LS_CACHE/registry, runs detached in its own session (setsid) with a pidfile, and is reused by the
@@ -115,5 +116,6 @@ up() {
 case "${1:-up}" in
   up) up ;;
   down) stop_one open; stop_one auth ;;
-  *) echo "usage: $0 [up|down]" >&2; exit 2 ;;
+  reset) stop_one open; stop_one auth; rm -rf "$DIR/open/data" "$DIR/auth/data"; log "emptied the registries' storage"; up ;;
+  *) echo "usage: $0 [up|down|reset]" >&2; exit 2 ;;
 esac
