@@ -201,10 +201,10 @@ describe('Push Image against real registries (scripts/setup-registry.sh)', { ski
   });
 
   test('cancelled after the first progress line of a fresh image: CancelledError, no tag in the registry, and a retry completes', { timeout: 120_000 }, async () => {
-    // 64 MiB of fresh random bytes: nothing the registry has, so the push has real work to stop.
+    // 32 MiB of fresh random bytes: nothing the registry has, so the push has real work to stop.
     const folder = path.join(ws.root, 'big');
     await fs.mkdir(folder);
-    await fs.writeFile(path.join(folder, 'big.bin'), randomBytes(64 * 1024 * 1024));
+    await fs.writeFile(path.join(folder, 'big.bin'), randomBytes(32 * 1024 * 1024));
     await fs.writeFile(path.join(folder, 'Dockerfile'), 'FROM scratch\nCOPY big.bin /\n');
     const localTag = `ls-it-big-${RUN}:dev`;
     madeTags.add(localTag);
