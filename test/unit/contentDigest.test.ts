@@ -51,6 +51,17 @@ describe('contentDigest', () => {
     assert.notEqual(await digestOf(path.join(root, 'a')), before);
   });
 
+  it('changes with the last byte of a file big enough to be streamed', async () => {
+    const dir = await folder('a');
+    const big = Buffer.alloc(1024 * 1024, 1);
+    await fs.writeFile(path.join(dir, 'big.bin'), big);
+    const before = await digestOf(dir);
+    big[big.length - 1] = 2;
+    await fs.writeFile(path.join(dir, 'big.bin'), big);
+    assert.notEqual(await digestOf(dir), before);
+    assert.equal(await digestOf(await folder('b', { ...SOURCES, 'big.bin': big.toString('latin1') })), await digestOf(dir), 'the same bytes elsewhere: the same digest');
+  });
+
   it('changes when a file is renamed, added or removed', async () => {
     const dir = await folder('a');
     const before = await digestOf(dir);
