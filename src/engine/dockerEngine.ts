@@ -1,10 +1,10 @@
 import type Docker from 'dockerode';
 import * as tar from 'tar-fs';
 import { CancelledError, errorMessage, throwIfAborted } from '../core/errors';
+import { registryOf, splitReference } from '../core/imageReference';
 import { filesReachedThroughLinks } from '../core/insideFolder';
 import type { BuildRequest, JobRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
-import { registryOf, splitReference } from '../core/imageReference';
 import { EngineUnavailableError, InvalidEngineAddressError, PortInUseError, RegistryError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LayerEvent, type LogChunk, type RegistryAuth } from './engine';
 import { modemOptions, remoteEngine, type EngineEndpoint, type RemoteEngine } from './endpoint';
 

@@ -504,7 +504,6 @@ export class FunctionRunner implements Disposable {
     }
   }
 
-
   /**
    * Starts `count` instances at once. `all`: every one must answer, or the ones that did are removed
    * again and the error thrown (a rolling update keeps the old ones then). `any`: the ones that answer
