@@ -2,7 +2,7 @@
 # The one test command (`npm test`): unit, integration against the real Docker engine and again
 # against Podman's Docker-compatible socket, the extension-host suite in a real VS Code, and
 # end-to-end clicks in code-server + Chromium.
-# Brings up what is missing first (dockerd, base images, Podman, code-server, Chromium); a second run
+# Brings up what is missing first (dockerd, base images, Podman, the test registries, code-server, Chromium); a second run
 # reuses all of it. Ends with one line: "N passed, N failed, N skipped" (a skipped test is never hidden).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -49,6 +49,9 @@ t0=$(now)
 t=$(now); bash scripts/setup-docker.sh; summary+=("$(printf '%-12s %s' setup-docker "$(elapsed "$t")")")
 # Podman is a second engine for the integration tier only; when it cannot be set up, that stage fails, the rest runs.
 t=$(now); podman_env=$(bash scripts/setup-podman.sh) && eval "$podman_env" || { log "setting up Podman failed (see above)"; PODMAN_DOCKER_HOST=; }; summary+=("$(printf '%-12s %s' setup-podman "$(elapsed "$t")")")
+# Two reference registries (open, basic auth) for the push tests; when they cannot be set up, those tests skip saying why.
+t=$(now); registry_env=$(bash scripts/setup-registry.sh) && eval "$registry_env" && export REGISTRY_OPEN REGISTRY_AUTH REGISTRY_USER REGISTRY_PASSWORD \
+  || log "setting up the test registries failed (see above): the push tests will be skipped"; summary+=("$(printf '%-12s %s' setup-registry "$(elapsed "$t")")")
 t=$(now); vscode_env=$(bash scripts/setup-vscode.sh) || { log "setting up code-server and Chromium failed (see above)"; exit 1; }; eval "$vscode_env"; export CODE_SERVER NODE24_BIN; summary+=("$(printf '%-12s %s' setup-vscode "$(elapsed "$t")")")
 t=$(now)
 npm run --silent build

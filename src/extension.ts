@@ -17,6 +17,11 @@ import { addDockerfile } from './ui/commands/addDockerfile';
 import { ActivityPanels } from './ui/activityPanel';
 import { deleteEvent, openEvent } from './ui/commands/eventCommands';
 import { exportManifest } from './ui/commands/exportManifests';
+import { pushImage } from './ui/commands/pushImage';
+import { askRegistryLogin, secretStoreOf } from './ui/registryLogin';
+import { PushedImages } from './services/pushedImages';
+import { RegistryCredentialResolver } from './services/registryAuth';
+import type { FunctionRunner } from './services/functionRunner';
 import { loadTest } from './ui/commands/loadTest';
 import { showActivity } from './ui/commands/showActivity';
 import { LoadSummaryView } from './ui/loadSummaryView';
@@ -90,7 +95,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   const discovery = ctx.own(new FunctionDiscovery(functions, log));
   const autoReloadSettings = ctx.own(new AutoReloadSettings(context.workspaceState));
   const autoReload = ctx.own(new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message)));
-  const tree = ctx.own(new FunctionsTreeProvider(functions, (name) => autoReloadSettings.isEnabled(name)));
+  const pushed = ctx.own(new PushedImages(context.workspaceState));
+  const tree = ctx.own(new FunctionsTreeProvider(functions, (name) => autoReloadSettings.isEnabled(name), pushed));
   ctx.own(autoReloadSettings.onDidChange(() => {
     autoReload.reconcile();
     tree.refresh();
@@ -123,8 +129,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   ctx.registerCommand('copyUrl', copyUrl(functions));
   ctx.registerCommand('openInBrowser', openInBrowser(functions));
   ctx.registerCommand('openConfig', openConfig(functions));
-  ctx.registerCommand('exportKubernetes', exportManifest('kubernetes', functions), trusted);
-  ctx.registerCommand('exportKnative', exportManifest('knative', functions), trusted);
+  const credentials = new RegistryCredentialResolver({ secrets: secretStoreOf(context.secrets), ask: askRegistryLogin });
+  ctx.registerCommand('pushImage', pushImage(functions, { engine, credentials, pushed, channels }), trusted);
+  // Exports run exactly the image last pushed, by digest, when there is one.
+  const imageFor = (runner: FunctionRunner) => pushed.referenceFor(runner.spec.name);
+  ctx.registerCommand('exportKubernetes', exportManifest('kubernetes', functions, { imageFor }), trusted);
+  ctx.registerCommand('exportKnative', exportManifest('knative', functions, { imageFor }), trusted);
   const gatewayStats = (listener: (stats: FunctionStats[]) => void) => functions.routing.onStats(listener);
   const activity = ctx.own(new ActivityPanels(context.extensionUri, gatewayStats));
   const loadSummaries = ctx.own(new LoadSummaryView());

@@ -1,3 +1,4 @@
+import { LABEL_DIGEST } from './contentDigest';
 import type { FunctionSpec } from './functionSpec';
 import { imageTag, LABEL_FOLDER, LABEL_FUNCTION, LABEL_KIND, LABEL_OWNER } from './names';
 
@@ -9,6 +10,11 @@ export interface BuildRequest {
   dockerfile: string;
   /** The tag carries the workspace id, so Clean Up finds a workspace's images without labels (a LABEL step costs a container per build). */
   tag: string;
+  /**
+   * Labels the engine sets on the image (the build's `labels`, not a LABEL step in the Dockerfile):
+   * with BuildKit they cost no step; the classic builder adds one at the end.
+   */
+  labels: Record<string, string>;
 }
 
 /** A container to create: plain data, checked by unit tests and executed by the engine adapter. */
@@ -42,12 +48,14 @@ export function functionLabels(spec: FunctionSpec, ownerId: string): Record<stri
   return { [LABEL_OWNER]: ownerId, [LABEL_FUNCTION]: spec.name, [LABEL_FOLDER]: spec.folder };
 }
 
-export function planBuild(spec: FunctionSpec, ownerId: string, files: string[]): BuildRequest {
+/** `contentDigest`: of these files (core/contentDigest.ts), kept on the image to tell whether it is current. */
+export function planBuild(spec: FunctionSpec, ownerId: string, files: string[], contentDigest: string): BuildRequest {
   return {
     contextDir: spec.folder,
     files,
     dockerfile: 'Dockerfile',
     tag: imageTag(spec.name, ownerId),
+    labels: { [LABEL_DIGEST]: contentDigest },
   };
 }
 

@@ -1,10 +1,11 @@
 import type Docker from 'dockerode';
 import * as tar from 'tar-fs';
 import { CancelledError, errorMessage, throwIfAborted } from '../core/errors';
+import { registryOf, splitReference } from '../core/imageReference';
 import { filesReachedThroughLinks } from '../core/insideFolder';
 import type { BuildRequest, JobRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
-import { EngineUnavailableError, InvalidEngineAddressError, PortInUseError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LogChunk } from './engine';
+import { EngineUnavailableError, InvalidEngineAddressError, PortInUseError, RegistryError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LayerEvent, type LogChunk, type RegistryAuth } from './engine';
 import { modemOptions, remoteEngine, type EngineEndpoint, type RemoteEngine } from './endpoint';
 
 /**
@@ -110,6 +111,8 @@ export class DockerEngine implements ContainerEngine {
         stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
           t: request.tag,
           dockerfile: request.dockerfile,
+          // The Engine API's `labels` (a JSON object in the query): set on the image by either builder.
+          labels: request.labels,
           rm: true,
           forcerm: true,
           version,
@@ -338,6 +341,89 @@ export class DockerEngine implements ContainerEngine {
     await this.call((abortSignal) => this.docker.getImage(tag).remove({ force: true, abortSignal } as object)).catch(ignoreGone);
   }
 
+  async tag(source: string, repository: string, tag: string): Promise<void> {
+    await this.call((abortSignal) => this.docker.getImage(source).tag({ repo: repository, tag, abortSignal } as Docker.ImageTagOptions));
+  }
+
+  async push(reference: string, auth: RegistryAuth, onProgress: (layer: LayerEvent) => void, signal?: AbortSignal): Promise<string> {
+    throwIfAborted(signal);
+    const { repository, tag } = splitReference(reference);
+    const registry = registryOf(reference);
+    let digest: string | undefined;
+    // No deadline of ours: a big layer takes as long as it takes; the caller's signal ends it.
+    await this.registryStream(registry, signal, () => this.docker.getImage(repository).push({ tag, authconfig: auth, abortSignal: signal } as object), (line) => {
+      if (line.aux?.Digest) digest = line.aux.Digest;
+      else if (line.id && line.status) onProgress({ id: line.id, status: line.status, current: line.progressDetail?.current, total: line.progressDetail?.total });
+    });
+    if (!digest) throw new RegistryError(registry, 'failed', `the engine finished pushing ${reference} without saying which digest the registry stored`);
+    return digest;
+  }
+
+  async pull(reference: string, auth: RegistryAuth, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await this.registryStream(registryOf(reference), signal, () => this.docker.createImage(auth as Docker.AuthConfig, { fromImage: reference, abortSignal: signal } as object), () => undefined);
+  }
+
+  async repoDigests(image: string): Promise<string[] | undefined> {
+    try {
+      const info = await this.call((abortSignal) => this.docker.getImage(image).inspect({ abortSignal } as object));
+      return info.RepoDigests ?? [];
+    } catch (error) {
+      ignoreGone(error);
+      return undefined;
+    }
+  }
+
+  async registryDigest(reference: string, auth: RegistryAuth, signal?: AbortSignal): Promise<string | undefined> {
+    throwIfAborted(signal);
+    const registry = registryOf(reference);
+    const inspect = (abortSignal: AbortSignal): Promise<{ Descriptor?: { digest?: string } }> => new Promise((resolve, reject) => this.docker.modem.dial({
+      path: `/distribution/${reference}/json`,
+      method: 'GET',
+      authconfig: auth,
+      abortSignal: signal ? AbortSignal.any([signal, abortSignal]) : abortSignal,
+      statusCodes: { 200: true, 401: 'unauthorized', 403: 'forbidden', 404: 'not found', 500: 'server error' },
+    } as never, (error: unknown, data: unknown) => (error ? reject(error) : resolve(data as { Descriptor?: { digest?: string } }))));
+    try {
+      return (await this.call(inspect)).Descriptor?.digest;
+    } catch (error) {
+      throwIfAborted(signal);
+      // No such tag (or repository) in the registry, or an engine without this endpoint: nothing to compare with.
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error instanceof EngineUnavailableError ? error : registryError(registry, error);
+    }
+  }
+
+  /**
+   * Runs a push or pull: opens the stream, reads its JSON lines, and turns the error line the engine
+   * ends a failed one with into a RegistryError. Aborting `signal` closes the request.
+   */
+  private async registryStream(registry: string, signal: AbortSignal | undefined, open: () => Promise<unknown>, onLine: (line: RegistryStreamLine) => void): Promise<void> {
+    let stream: NodeJS.ReadableStream & { destroy?: () => void };
+    try {
+      stream = (await open()) as NodeJS.ReadableStream;
+    } catch (error) {
+      throwIfAborted(signal);
+      const mapped = this.mapError(error);
+      throw mapped instanceof EngineUnavailableError ? mapped : registryError(registry, mapped);
+    }
+    const onAbort = () => stream.destroy?.();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const value of jsonLines(stream)) {
+        const line = value as RegistryStreamLine;
+        if (line.error || line.errorDetail) throw registryError(registry, new Error(line.errorDetail?.message ?? line.error));
+        onLine(line);
+      }
+    } catch (error) {
+      throwIfAborted(signal);
+      throw error instanceof RegistryError ? error : this.mapError(error);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    throwIfAborted(signal);
+  }
+
   dispose(): void {
     // dockerode keeps no pooled sockets of its own; nothing to release.
   }
@@ -367,6 +453,27 @@ export class DockerEngine implements ContainerEngine {
 }
 
 class BuildRequestRefused extends Error {}
+
+/** A line of a push or pull stream. */
+interface RegistryStreamLine {
+  id?: string;
+  status?: string;
+  progressDetail?: { current?: number; total?: number };
+  aux?: { Tag?: string; Digest?: string; Size?: number };
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/**
+ * Sorts what the engine said about a registry: it wants (other) credentials, or nothing answers at
+ * that address (dockerd says so in Go's words: dial tcp …: connect: connection refused), or else.
+ */
+export function registryError(registry: string, error: unknown): RegistryError {
+  const detail = errorMessage(error).trim();
+  if (/no basic auth credentials|unauthorized|authentication required|incorrect username or password|denied|\b401\b/i.test(detail)) return new RegistryError(registry, 'unauthorized', detail);
+  if (/connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset|TLS handshake timeout|dial tcp|server misbehaving/i.test(detail)) return new RegistryError(registry, 'unreachable', detail);
+  return new RegistryError(registry, 'failed', detail);
+}
 
 /** What went wrong in TLS between us and the engine, in words that say what to do; undefined for other errors. */
 export function tlsRefusal(error: { code?: string; statusCode?: number; message?: string; json?: unknown }): string | undefined {

@@ -44,7 +44,57 @@ export interface ContainerEngine {
   /** Tags of the images matching a reference pattern such as "local-serverless/*-0123abcd"; may include their other tags. */
   listImageTags(reference: string): Promise<string[]>;
   removeImage(tag: string): Promise<void>;
+  /** Gives image `source` the name `repository:tag` as well. */
+  tag(source: string, repository: string, tag: string): Promise<void>;
+  /**
+   * Pushes `reference` (repository:tag) to its registry with `auth`, reporting each layer's progress
+   * line. Resolves with the manifest digest the registry stored (sha256:…). Throws RegistryError when
+   * the registry refuses or cannot be reached, CancelledError when `signal` aborts (the request is
+   * closed, which stops the engine's upload).
+   */
+  push(reference: string, auth: RegistryAuth, onProgress: (layer: LayerEvent) => void, signal?: AbortSignal): Promise<string>;
+  /** Pulls `reference` (repository:tag or repository@sha256:…). Throws RegistryError or CancelledError as `push` does. */
+  pull(reference: string, auth: RegistryAuth, signal?: AbortSignal): Promise<void>;
+  /** The image's `repository@sha256:…` names (set by a push or a pull), or undefined when the image does not exist. */
+  repoDigests(image: string): Promise<string[] | undefined>;
+  /**
+   * The manifest digest the registry holds for `reference`, asked by the engine (its network, its TLS
+   * and insecure-registry settings, `auth`); undefined when the registry has no such tag. Throws
+   * RegistryError when the registry refuses or cannot be reached.
+   */
+  registryDigest(reference: string, auth: RegistryAuth, signal?: AbortSignal): Promise<string | undefined>;
   dispose(): void;
+}
+
+/**
+ * Credentials for one registry in the Engine API's form (the X-Registry-Auth header); `{}` for none.
+ * Never logged: the adapter puts them in a header, never in a URL or a message.
+ */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  /** A token the registry's login handed out (credential helpers say so with the user name `<token>`). */
+  identitytoken?: string;
+  serveraddress?: string;
+}
+
+/** One progress line of a push or pull about one layer: "Pushing" with bytes, "Pushed", "Layer already exists". */
+export interface LayerEvent {
+  id: string;
+  status: string;
+  current?: number;
+  total?: number;
+}
+
+/**
+ * A registry refused a push, pull or question, or could not be reached. `reason` sorts what the
+ * engine said: the registry wants (other) credentials, nothing answers there, or anything else.
+ */
+export class RegistryError extends Error {
+  constructor(readonly registry: string, readonly reason: 'unauthorized' | 'unreachable' | 'failed', readonly detail: string) {
+    super(`${registry}: ${detail}`);
+    this.name = 'RegistryError';
+  }
 }
 
 export interface LogChunk {

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs/promises';
 import { formatMs } from '../core/activitySeries';
 import { listContextFiles } from '../core/buildContext';
+import { contentDigest, LABEL_DIGEST } from '../core/contentDigest';
 import { Emitter, type Disposable } from '../core/emitter';
 import { CancelledError, errorMessage, isCancellation, throwIfAborted, UserFacingError } from '../core/errors';
 import { resolveEnvFile } from '../core/envFile';
 import { parseEnvFile } from '../core/fnConfig';
 import type { FunctionSpec } from '../core/functionSpec';
-import { LABEL_INSTANCE, LABEL_KIND } from '../core/names';
+import { imageTag, LABEL_INSTANCE, LABEL_KIND } from '../core/names';
 import { describeJobResult, mayBeJob } from '../core/jobs';
 import { describeRun, planBuild, planJob, planRun } from '../core/plan';
 import { findFreePort, waitForPort } from '../core/ports';
@@ -69,6 +70,15 @@ export interface Routing {
   startsDeclined(name: string, count: number): void;
   /** Resolves once the instance has no request in flight at the gateway, or after `limitMs`. */
   drained(name: string, instanceId: string, limitMs: number): Promise<void>;
+}
+
+/** The function's image as Push Image takes it: its local tag and the content digest it was built from. */
+export interface PreparedImage {
+  tag: string;
+  /** The content digest (64 hex digits) of the build context, kept on the image as its `local-serverless.digest` label. */
+  digest: string;
+  /** Whether it was built now (false: the image was already current). */
+  built: boolean;
 }
 
 export interface RunnerOptions {
@@ -447,15 +457,46 @@ export class FunctionRunner implements Disposable {
     }
   }
 
+  /**
+   * The function's image, built now only when its content digest label differs from the context's
+   * (the files changed since the last build, or nothing was built): what Push Image sends. Waits its
+   * turn behind an update under way; a newer rebuild cancels it. Build output goes to the channel.
+   */
+  prepareImage(signal?: AbortSignal): Promise<PreparedImage> {
+    this.assertConfigured();
+    return this.exclusive(false, signal, async (abort) => {
+      const context = await this.buildContext();
+      const tag = imageTag(this.spec.name, this.ownerId);
+      if ((await this.engine.imageLabels(tag))?.[LABEL_DIGEST] === context.digest) return { tag, digest: context.digest, built: false };
+      try {
+        await this.buildImage(abort, context);
+      } catch (error) {
+        if (isCancellation(error)) this.sink.appendLine('[build] cancelled');
+        else this.sink.appendLine(`✖ ${errorMessage(error)}`);
+        if (error instanceof BuildFailedError) throw new UserFacingError(`${this.spec.name}: ${errorMessage(error)}`, error.stepOutput);
+        throw error;
+      } finally {
+        this.refresh();
+      }
+      return { tag, digest: context.digest, built: true };
+    });
+  }
+
+  /** The files a build sends (after .dockerignore, never the env file) and their content digest. */
+  private async buildContext(): Promise<{ files: string[]; digest: string }> {
+    const envFile = await this.resolveEnvFile();
+    const files = await listContextFiles(this.spec.folder, 'Dockerfile', envFile?.inContext ? [envFile.inContext] : []);
+    return { files, digest: await contentDigest({ folder: this.spec.folder, files, dockerfile: 'Dockerfile' }) };
+  }
+
   /** Builds the function's image; the instances running keep serving meanwhile. */
-  private async buildImage(signal: AbortSignal): Promise<void> {
+  private async buildImage(signal: AbortSignal, context?: { files: string[]; digest: string }): Promise<void> {
     this.step = 'build';
     this.refresh();
     const started = performance.now();
     try {
-      const envFile = await this.resolveEnvFile();
-      const files = await listContextFiles(this.spec.folder, 'Dockerfile', envFile?.inContext ? [envFile.inContext] : []);
-      const build = planBuild(this.spec, this.ownerId, files);
+      const { files, digest } = context ?? await this.buildContext();
+      const build = planBuild(this.spec, this.ownerId, files, digest);
       this.sink.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context)`);
       await this.engine.build(build, (text) => this.sink.append(prefixLines(text, '[build] ')), signal);
       this.sink.appendLine(`[build] done in ${seconds(performance.now() - started)}`);

@@ -6,6 +6,7 @@ import { describeJobResult } from '../core/jobs';
 import { listSavedEvents } from '../core/savedEvents';
 import type { FunctionRegistry } from '../services/functionRegistry';
 import type { FunctionRunner, FunctionState, InstanceSummary } from '../services/functionRunner';
+import { shortDigest, type PushedImages } from '../services/pushedImages';
 import { statusWithAdvice } from './engineAdvice';
 import { commandId, SETTINGS } from './ids';
 
@@ -45,12 +46,14 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
   private readonly subscriptions: vscode.Disposable[] = [this.changeEmitter];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly registry: FunctionRegistry, private readonly autoReloadEnabled: (name: string) => boolean) {
+  /** `pushedImages`: what Push Image last sent per function, shown with its digest. */
+  constructor(private readonly registry: FunctionRegistry, private readonly autoReloadEnabled: (name: string) => boolean, private readonly pushedImages?: PushedImages) {
     const schedule = () => {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.changeEmitter.fire(undefined), 50);
     };
     this.subscriptions.push(registry.onDidChange(schedule), vscode.workspace.onDidGrantWorkspaceTrust(schedule));
+    if (pushedImages) this.subscriptions.push(pushedImages.onDidChange(schedule));
   }
 
   refresh(): void {
@@ -111,7 +114,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     const { spec, state } = node.runner;
     const item = new vscode.TreeItem(spec.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `function:${spec.name}`;
-    item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state)}${describeLoad(node.runner)}`;
+    const pushed = this.pushedImages?.get(spec.name);
+    item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state)}${describeLoad(node.runner)}${pushed ? ` · pushed ${shortDigest(pushed.digest)}` : ''}`;
     item.iconPath = stateIcon(state);
     const autoReload = this.autoReloadEnabled(spec.name);
     // State and toggles are encoded for `when` clauses (test/unit/menus.test.ts checks what each state offers).
@@ -121,6 +125,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       .appendText(spec.folder).appendMarkdown('\n\n').appendText(describeState(state))
       .appendMarkdown(`\n\nAuto-reload on save: ${autoReload ? 'on' : 'off'}`);
     if (state.lastError) tooltip.appendMarkdown('\n\nLast update failed: ').appendText(state.lastError);
+    if (pushed) tooltip.appendMarkdown('\n\nLast pushed: ').appendText(`${pushed.repository}:${pushed.tag}`).appendMarkdown('\n\nDigest: ').appendText(pushed.digest);
     item.tooltip = tooltip;
     return item;
   }

@@ -10,7 +10,7 @@ export const PREFIX = 'localServerless';
 export const COMMANDS = [
   'newFunction', 'buildAndRun', 'invoke', 'stop', 'showLogs', 'copyUrl', 'refresh', 'retryConnection',
   'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp', 'openInBrowser',
-  'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity', 'exportKubernetes', 'exportKnative',
+  'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity', 'exportKubernetes', 'exportKnative', 'pushImage',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export type CommandId = `${typeof PREFIX}.${CommandName}`;

@@ -70,7 +70,8 @@ describe('engine: build-context and copy streams are closed on every path', () =
     for (const file of ['big-1.bin', 'big-2.bin']) await fs.writeFile(path.join(folder, file), Buffer.alloc(4 * 1024 * 1024, 7));
     return folder;
   }
-  const request = (folder: string, dockerfile: string, imageTag = tag): BuildRequest => ({ contextDir: folder, files, dockerfile, tag: imageTag });
+  const LABELS = { 'local-serverless.test': 'streams' };
+  const request = (folder: string, dockerfile: string, imageTag = tag): BuildRequest => ({ contextDir: folder, files, dockerfile, tag: imageTag, labels: LABELS });
 
   before(async () => {
     root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'ls-streams-')));
@@ -110,6 +111,7 @@ describe('engine: build-context and copy streams are closed on every path', () =
       const noBuildKit = new DockerEngine({ host: `unix://${socketPath}`, source: 'test proxy' });
       await noBuildKit.build(request(folder, 'Dockerfile'), (text) => output.push(text));
       assert.match(output.join(''), /BuildKit is not available on this engine/);
+      assert.equal((await engine.imageLabels(tag))?.['local-serverless.test'], 'streams', 'the classic builder sets the build\'s labels');
       await assertNoneOpenUnder(folder);
     } finally {
       server.closeAllConnections();
@@ -125,7 +127,9 @@ describe('engine: build-context and copy streams are closed on every path', () =
       setTimeout(() => controller.abort(), delayMs);
       await engine.build(request(folder, 'Dockerfile'), () => undefined, controller.signal).catch(() => undefined);
     }
+    await engine.removeImage(tag);
     await engine.build(request(folder, 'Dockerfile'), () => undefined);
+    assert.equal((await engine.imageLabels(tag))?.['local-serverless.test'], 'streams', 'the build sets its labels');
     await assertNoneOpenUnder(folder);
   });
 

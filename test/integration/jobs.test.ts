@@ -8,6 +8,7 @@ import { CancelledError } from '../../src/core/errors';
 import type { FunctionSpec } from '../../src/core/functionSpec';
 import { describeJobResult, mayBeJob } from '../../src/core/jobs';
 import { imageTag, LABEL_KIND, LABEL_OWNER } from '../../src/core/names';
+import { contentDigest } from '../../src/core/contentDigest';
 import { planBuild, planJob, planRun } from '../../src/core/plan';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import type { ContainerInfo } from '../../src/engine/engine';
@@ -38,7 +39,8 @@ describe('one-shot jobs on the real engine', () => {
     await fs.writeFile(path.join(folder, 'Dockerfile'), dockerfile);
     for (const [file, content] of Object.entries(files)) await fs.writeFile(path.join(folder, file), content);
     const spec = await readSpec(folder);
-    await engine.build(planBuild(spec, ws.ownerId, await listContextFiles(folder, 'Dockerfile')), () => undefined);
+    const context = await listContextFiles(folder, 'Dockerfile');
+    await engine.build(planBuild(spec, ws.ownerId, context, await contentDigest({ folder, files: context, dockerfile: 'Dockerfile' })), () => undefined);
     built.push(imageTag(spec.name, ws.ownerId));
     return spec;
   }

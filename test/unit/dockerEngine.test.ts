@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { CancelledError } from '../../src/core/errors';
-import { demuxDockerStream, jsonLines, readBuildStream } from '../../src/engine/dockerEngine';
+import { demuxDockerStream, jsonLines, readBuildStream, registryError } from '../../src/engine/dockerEngine';
 import { BuildFailedError, type LogChunk } from '../../src/engine/engine';
 
 /** One frame of Docker's multiplexed attach/logs stream: type, 3 zero bytes, big-endian size, payload. */
@@ -188,5 +188,20 @@ describe('jsonLines', () => {
   it('yields one object per line, ignoring blank lines and a missing final newline', async () => {
     const stream = Readable.from(['{"a":1}\n\n{"b"', ':2}\n  \n{"c":3}']);
     assert.deepEqual(await collect(jsonLines(stream)), [{ a: 1 }, { b: 2 }, { c: 3 }]);
+  });
+});
+
+describe('registryError', () => {
+  it('sorts what dockerd says about a registry (its words, as seen from 20.10 and the reference registry)', () => {
+    const reasons = (message: string) => registryError('r.io', new Error(message)).reason;
+    assert.equal(reasons('no basic auth credentials'), 'unauthorized');
+    assert.equal(reasons('unauthorized: authentication required'), 'unauthorized');
+    assert.equal(reasons('denied: requested access to the resource is denied'), 'unauthorized');
+    assert.equal(reasons('Get "http://127.0.0.1:5009/v2/": dial tcp 127.0.0.1:5009: connect: connection refused'), 'unreachable');
+    assert.equal(reasons('Get "https://nowhere.invalid/v2/": dial tcp: lookup nowhere.invalid: no such host'), 'unreachable');
+    assert.equal(reasons('manifest for r.io/x:nope not found: manifest unknown: manifest unknown'), 'failed');
+    const error = registryError('r.io', new Error('  unauthorized: authentication required\n'));
+    assert.equal(error.registry, 'r.io');
+    assert.equal(error.detail, 'unauthorized: authentication required');
   });
 });

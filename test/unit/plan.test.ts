@@ -119,11 +119,15 @@ describe('planJob', () => {
 
 describe('planBuild', () => {
   it('builds the function folder with its Dockerfile, tagged with the function and workspace', () => {
-    const build = planBuild(spec(), WS, ['Dockerfile', 'handler.js']);
+    const build = planBuild(spec(), WS, ['Dockerfile', 'handler.js'], 'ab'.repeat(32));
     assert.equal(build.contextDir, FOLDER);
     assert.equal(build.dockerfile, 'Dockerfile');
     assert.deepEqual(build.files, ['Dockerfile', 'handler.js']);
     assert.equal(build.tag, imageTag('hello', WS));
     assert.ok(build.tag.includes(WS), 'the tag alone finds the workspace\'s images');
+  });
+
+  it('labels the image with the content digest of its context', () => {
+    assert.deepEqual(planBuild(spec(), WS, ['Dockerfile'], 'ab'.repeat(32)).labels, { 'local-serverless.digest': 'ab'.repeat(32) });
   });
 });

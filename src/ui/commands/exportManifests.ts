@@ -1,3 +1,4 @@
+import { configuredRegistry } from '../registrySetting';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, UserFacingError } from '../../core/errors';
@@ -64,7 +65,7 @@ export function exportManifest(kind: ExportKind, registry: FunctionRegistry, dep
     const fn = { ...spec, workspaceFolder: root };
     const folder = exportFolderOf(spec.folder, vscode.workspace.getConfiguration(undefined, vscode.Uri.file(spec.folder)).get<string>(SETTINGS.exportFolder));
     // A restricted setting: VS Code leaves out an untrusted workspace's own value (and exports need trust anyway).
-    const image = chooseImage({ name: spec.name, pushed: dependencies.imageFor?.(runner), fnImage: spec.image, registry: vscode.workspace.getConfiguration().get<string>(SETTINGS.registry) });
+    const image = chooseImage({ name: spec.name, pushed: dependencies.imageFor?.(runner), fnImage: spec.image, registry: configuredRegistry()?.value });
     const keys = spec.envFile === undefined ? undefined : await envFileKeys(spec.folder, spec.envFile, root);
     const renderer = manifests();
     const renderFor = (manifestFile: string) => render(renderer, { fn, image, envFileKeys: keys, manifestFile });

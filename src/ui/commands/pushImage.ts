@@ -1,0 +1,90 @@
+import * as vscode from 'vscode';
+import { digestTag } from '../../core/contentDigest';
+import { CancelledError, isCancellation, UserFacingError } from '../../core/errors';
+import { pushDestination } from '../../core/imageReference';
+import type { ContainerEngine } from '../../engine/engine';
+import type { FunctionRegistry } from '../../services/functionRegistry';
+import type { PushedImages } from '../../services/pushedImages';
+import { describePushProgress, pushImage as push, type PushResult } from '../../services/pushImage';
+import type { RegistryCredentialResolver } from '../../services/registryAuth';
+import { requireTrust, toAbortSignal } from '../commandRunner';
+import { showInfo, withProgressSafe } from '../notify';
+import type { FunctionOutputChannels } from '../outputChannels';
+import { configuredRegistry } from '../registrySetting';
+import { resolveFunction } from './pickFunction';
+
+export interface PushImageDependencies {
+  engine: ContainerEngine;
+  credentials: RegistryCredentialResolver;
+  pushed: PushedImages;
+  channels: FunctionOutputChannels;
+  /** The localServerless.registry setting, trust-aware. Default: configuredRegistry(). */
+  registrySetting?: () => { value: string; source: string } | undefined;
+}
+
+const COPY_DIGEST = 'Copy Digest';
+/** Progress lines come many times a second per layer: the notification is redrawn at most this often. */
+const PROGRESS_INTERVAL_MS = 100;
+
+/**
+ * Push Image: builds the function's image when its content changed since the last build, then tags
+ * it `<registry>/<name>:<content digest>` and pushes it, in a cancellable notification that sums the
+ * layers' bytes. Says where it went with the digest (Copy Digest copies `<repository>@<digest>`),
+ * and remembers it for the tree and the exports. An unchanged image is not sent again.
+ */
+export function pushImage(registry: FunctionRegistry, dependencies: PushImageDependencies) {
+  const { engine, credentials, pushed, channels } = dependencies;
+  const registrySetting = dependencies.registrySetting ?? configuredRegistry;
+  return async (arg?: unknown): Promise<PushResult | undefined> => {
+    requireTrust();
+    const runner = await resolveFunction(registry, arg, 'Function whose image to push');
+    runner.assertConfigured();
+    const { name } = runner.spec;
+    const destination = pushDestination(name, runner.spec.image, registrySetting());
+    if ('problem' in destination) throw new UserFacingError(destination.problem);
+    const { repository, configuredBy } = destination;
+    const out = channels.get(name);
+    let userCancelled = false;
+    let result: PushResult & { tag: string };
+    try {
+      result = await withProgressSafe({ location: vscode.ProgressLocation.Notification, title: `Pushing ${name} to ${repository.name}`, cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => (userCancelled = true));
+        const signal = toAbortSignal(token);
+        progress.report({ message: 'building if the code changed…' });
+        const image = await runner.prepareImage(signal);
+        const tag = digestTag(image.digest);
+        progress.report({ message: `${image.built ? 'built; ' : ''}sending ${tag}…` });
+        let shownPercent = 0;
+        let shownAt = 0;
+        const done = await credentials.withCredentials(repository.registry, (login) => push(engine, { localTag: image.tag, repository: repository.name, tag, configuredBy }, login, (layers) => {
+          const now = Date.now();
+          if (now - shownAt < PROGRESS_INTERVAL_MS) return;
+          shownAt = now;
+          const { sent, total, text } = describePushProgress(layers);
+          const percent = total ? Math.floor((sent / total) * 100) : 0;
+          progress.report({ message: text, increment: Math.max(percent - shownPercent, 0) });
+          shownPercent = Math.max(percent, shownPercent);
+        }, signal));
+        return { ...done, tag };
+      });
+    } catch (error) {
+      // Cancel is no failure, but what it left behind is worth a line: the notification says it once.
+      if (isCancellation(error) && userCancelled) {
+        const message = error instanceof CancelledError && error.message !== 'Cancelled' ? error.message : `Push of ${name} cancelled: nothing was sent.`;
+        out.appendLine(`[push] ${message}`);
+        void showInfo(message);
+      }
+      throw error;
+    }
+    const pinned = `${repository.name}@${result.digest}`;
+    await pushed.record(name, { repository: repository.name, tag: result.tag, digest: result.digest, pushedAt: Date.now() });
+    out.appendLine(`[push] ${result.skipped ? `${result.reference} is already in the registry, unchanged: nothing sent` : `pushed ${result.reference}`} (${pinned})`);
+    const message = result.skipped ? `${result.reference} is already in the registry, unchanged: ${result.digest}` : `Pushed ${result.reference}@${result.digest}`;
+    void showInfo(message, COPY_DIGEST).then(async (answer) => {
+      if (answer !== COPY_DIGEST) return;
+      await vscode.env.clipboard.writeText(pinned);
+      vscode.window.setStatusBarMessage(`Copied ${pinned}`, 4000);
+    });
+    return result;
+  };
+}

@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import type { RegistryLogin, SecretStore } from '../services/registryAuth';
+
+/**
+ * Asks for a registry login in two input boxes (the password one masked). Nothing typed here is
+ * logged; the resolver keeps it in the secret storage only once a push with it succeeded.
+ */
+export async function askRegistryLogin(registry: string, reason: string): Promise<RegistryLogin | undefined> {
+  const title = `Log in to ${registry}`;
+  const username = await vscode.window.showInputBox({
+    title,
+    prompt: `${reason}. User name (kept in VS Code's secret storage once a push with it works, never in settings):`,
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim() ? undefined : 'Enter the user name'),
+  });
+  if (username === undefined) return undefined;
+  const password = await vscode.window.showInputBox({
+    title,
+    prompt: `Password or access token of ${username.trim()} on ${registry}:`,
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (value) => (value ? undefined : 'Enter the password or token'),
+  });
+  return password === undefined ? undefined : { username: username.trim(), password };
+}
+
+/** VS Code's SecretStorage as the resolver's SecretStore (the extension's own storage, encrypted by VS Code). */
+export function secretStoreOf(secrets: vscode.SecretStorage): SecretStore {
+  return {
+    get: (key) => secrets.get(key),
+    set: (key, value) => secrets.store(key, value),
+    delete: (key) => secrets.delete(key),
+  };
+}
