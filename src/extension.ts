@@ -17,7 +17,7 @@ import { addDockerfile } from './ui/commands/addDockerfile';
 import { ActivityPanels } from './ui/activityPanel';
 import { deleteEvent, openEvent } from './ui/commands/eventCommands';
 import { exportManifest } from './ui/commands/exportManifests';
-import { pushImage } from './ui/commands/pushImage';
+import { copyPushedDigest, pushImage } from './ui/commands/pushImage';
 import { askRegistryLogin, secretStoreOf } from './ui/registryLogin';
 import { PushedImages } from './services/pushedImages';
 import { RegistryCredentialResolver } from './services/registryAuth';
@@ -131,6 +131,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   ctx.registerCommand('openConfig', openConfig(functions));
   const credentials = new RegistryCredentialResolver({ secrets: secretStoreOf(context.secrets), ask: askRegistryLogin });
   ctx.registerCommand('pushImage', pushImage(functions, { engine, credentials, pushed, channels }), trusted);
+  ctx.registerCommand('copyPushedDigest', copyPushedDigest(functions, pushed));
   // Exports run exactly the image last pushed, by digest, when there is one.
   const imageFor = (runner: FunctionRunner) => pushed.referenceFor(runner.spec.name);
   ctx.registerCommand('exportKubernetes', exportManifest('kubernetes', functions, { imageFor }), trusted);

@@ -10,7 +10,7 @@ export const PREFIX = 'localServerless';
 export const COMMANDS = [
   'newFunction', 'buildAndRun', 'invoke', 'stop', 'showLogs', 'copyUrl', 'refresh', 'retryConnection',
   'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp', 'openInBrowser',
-  'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity', 'exportKubernetes', 'exportKnative', 'pushImage',
+  'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity', 'exportKubernetes', 'exportKnative', 'pushImage', 'copyPushedDigest',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export type CommandId = `${typeof PREFIX}.${CommandName}`;
@@ -37,5 +37,6 @@ export const SETTINGS = {
   exclude: `${PREFIX}.exclude`,
   autoReload: `${PREFIX}.autoReload`,
   registry: `${PREFIX}.registry`,
+  pushLatest: `${PREFIX}.pushLatest`,
   exportFolder: `${PREFIX}.exportFolder`,
 } as const;

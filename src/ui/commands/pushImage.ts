@@ -11,6 +11,7 @@ import { requireTrust, toAbortSignal } from '../commandRunner';
 import { showInfo, withProgressSafe } from '../notify';
 import type { FunctionOutputChannels } from '../outputChannels';
 import { configuredRegistry } from '../registrySetting';
+import { SETTINGS } from '../ids';
 import { resolveFunction } from './pickFunction';
 
 export interface PushImageDependencies {
@@ -23,6 +24,27 @@ export interface PushImageDependencies {
 }
 
 const COPY_DIGEST = 'Copy Digest';
+
+/** The localServerless.pushLatest setting: also move `latest` to each pushed image. */
+function pushesLatest(folder: string): boolean {
+  return vscode.workspace.getConfiguration(undefined, vscode.Uri.file(folder)).get<boolean>(SETTINGS.pushLatest) === true;
+}
+
+/** Copy Pushed Image Digest (tree, palette): `<repository>@<digest>` of the function's last push. */
+export function copyPushedDigest(registry: FunctionRegistry, pushed: PushedImages) {
+  return async (arg?: unknown): Promise<string | undefined> => {
+    const runner = await resolveFunction(registry, arg, 'Function whose pushed image digest to copy');
+    const image = pushed.get(runner.spec.name);
+    if (!image) {
+      void showInfo(`${runner.spec.name} has not been pushed from this workspace yet: run Push Image first.`);
+      return undefined;
+    }
+    const pinned = `${image.repository}@${image.digest}`;
+    await vscode.env.clipboard.writeText(pinned);
+    vscode.window.setStatusBarMessage(`Copied ${pinned}`, 4000);
+    return pinned;
+  };
+}
 /** Progress lines come many times a second per layer: the notification is redrawn at most this often. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -56,7 +78,7 @@ export function pushImage(registry: FunctionRegistry, dependencies: PushImageDep
         progress.report({ message: `${image.built ? 'built; ' : ''}sending ${tag}…` });
         let shownPercent = 0;
         let shownAt = 0;
-        const done = await credentials.withCredentials(repository.registry, (login) => push(engine, { localTag: image.tag, repository: repository.name, tag, configuredBy }, login, (layers) => {
+        const done = await credentials.withCredentials(repository.registry, (login) => push(engine, { localTag: image.tag, repository: repository.name, tag, configuredBy, alsoLatest: pushesLatest(runner.spec.folder) }, login, (layers) => {
           const now = Date.now();
           if (now - shownAt < PROGRESS_INTERVAL_MS) return;
           shownAt = now;
