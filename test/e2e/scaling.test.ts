@@ -38,8 +38,13 @@ describe('scaling behind the gateway in a real VS Code against the real Docker e
     await ui.ensureRunning('hello-node');
     await ui.runCommand('Local Serverless: Load Test Function');
     await ui.pick('hello-node');
+    // Each step waits for its own prompt: typing into the one before it (still closing) would be lost.
+    const quickInput = ui.page.locator('.quick-input-widget');
+    await quickInput.locator('input[placeholder^="Payload for each request to hello-node"]').waitFor({ timeout: 10_000 });
     await ui.pick('hello');
+    await quickInput.locator('.quick-input-title', { hasText: 'Load test hello-node: requests' }).waitFor({ timeout: 10_000 });
     await ui.typeIntoInputBox('60');
+    await quickInput.locator('.quick-input-title', { hasText: 'Load test hello-node: concurrency' }).waitFor({ timeout: 10_000 });
     await ui.typeIntoInputBox('6');
     // The chart opens by itself beside the editor while the load runs.
     const chart = ui.page.frameLocator('iframe.webview').frameLocator('iframe').locator('canvas').first();
