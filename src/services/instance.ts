@@ -1,3 +1,4 @@
+import { linePrefixer } from '../core/outputText';
 import type { ContainerEngine } from '../engine/engine';
 import { LogFollower, type OutputSink } from './logFollower';
 
@@ -16,17 +17,8 @@ export class Instance {
   }
 }
 
-/**
- * Prefixes every line written through it. Output arrives in chunks that may end mid-line: the
- * prefix goes before the first character of each line, once.
- */
+/** Prefixes every line written through it, once, also when output arrives in chunks that end mid-line. */
 export function prefixedSink(sink: OutputSink, prefix: string): OutputSink {
-  let atLineStart = true;
-  const append = (text: string) => {
-    if (!text) return;
-    const prefixed = (atLineStart ? prefix : '') + text.replace(/\n(?=.)/gs, `\n${prefix}`);
-    atLineStart = text.endsWith('\n');
-    sink.append(prefixed);
-  };
-  return { append, appendLine: (text) => append(`${text}\n`) };
+  const prefixed = linePrefixer(prefix);
+  return { append: (text) => sink.append(prefixed(text)), appendLine: (text) => sink.append(prefixed(`${text}\n`)) };
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { ReadOnlyDocuments } from './readOnlyDocuments';
 import { formatInvokeResult, showsAsJsonc, type InvokeResult } from '../core/invoke';
 
 export const RESULT_SCHEME = 'local-serverless-result';
@@ -16,27 +17,16 @@ export function functionOfResult(uri: vscode.Uri): string | undefined {
  * each invoke. JSON replies render as JSONC with the status line and headers as comments, so the
  * body is highlighted and foldable like any JSON file.
  */
-export class InvokeResultView implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly contents = new Map<string, string>();
-  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changeEmitter.event;
-  private readonly registration = vscode.workspace.registerTextDocumentContentProvider(RESULT_SCHEME, this);
+export class InvokeResultView implements vscode.Disposable {
+  private readonly documents = new ReadOnlyDocuments(RESULT_SCHEME);
 
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.contents.get(uri.path) ?? '';
-  }
-
-  async show(functionName: string, result: InvokeResult): Promise<vscode.TextEditor> {
+  show(functionName: string, result: InvokeResult): Promise<vscode.TextEditor> {
     const isJson = showsAsJsonc(result);
-    const uri = vscode.Uri.from({ scheme: RESULT_SCHEME, path: `/${functionName}${RESPONSE_SUFFIX}.${isJson ? 'jsonc' : 'txt'}` });
-    this.contents.set(uri.path, formatInvokeResult(result, isJson));
-    this.changeEmitter.fire(uri);
-    const document = await vscode.workspace.openTextDocument(uri);
-    return vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: false });
+    const path = `/${functionName}${RESPONSE_SUFFIX}.${isJson ? 'jsonc' : 'txt'}`;
+    return this.documents.show(path, formatInvokeResult(result, isJson), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
   }
 
   dispose(): void {
-    this.registration.dispose();
-    this.changeEmitter.dispose();
+    this.documents.dispose();
   }
 }
