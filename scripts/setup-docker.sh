@@ -138,6 +138,8 @@ case "${1:-up}" in
   up) t0=$(now); engine_up
       ensure_image node:20-bookworm-slim standin_node
       ensure_image python:3.11-slim standin_python
+      # Debug Function mounts the host's debugpy into Python containers (the image stays as it is).
+      [ -f /usr/lib/python3/dist-packages/debugpy/__init__.py ] || apt_ensure python3-debugpy
       [ -n "${DOCKER_HOST:-}" ] || tls_report
       log "Docker ready in $(elapsed "$t0")" ;;
   down) engine_down ;;

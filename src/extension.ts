@@ -25,6 +25,7 @@ import type { FunctionRunner } from './services/functionRunner';
 import { loadTest } from './ui/commands/loadTest';
 import { showActivity } from './ui/commands/showActivity';
 import { LoadSummaryView } from './ui/loadSummaryView';
+import { FunctionDebugger } from './ui/functionDebugger';
 import { buildAndRun, cleanUp, copyUrl, openConfig, openInBrowser, setAutoReload, showLogs, stop } from './ui/commands/functionCommands';
 import { invoke } from './ui/commands/invoke';
 import { newFunction } from './ui/commands/newFunction';
@@ -145,6 +146,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   ctx.registerCommand('deleteEvent', deleteEvent(() => tree.refresh()), trusted);
   ctx.registerCommand('enableAutoReload', setAutoReload(functions, autoReloadSettings, true));
   ctx.registerCommand('disableAutoReload', setAutoReload(functions, autoReloadSettings, false));
+  const debuggers = ctx.own(new FunctionDebugger(functions, channels));
+  ctx.registerCommand('debugFunction', debuggers.command(), trusted);
   ctx.registerCommand('cleanUp', cleanUp(functions));
   ctx.registerCommand('refresh', () => discovery.refresh());
   ctx.registerCommand('retryConnection', () => functions.connect());

@@ -30,7 +30,7 @@ export function functionContextValue(kind: string, autoReload: boolean): string 
 /** The tree item's `contextValue` for a saved event. */
 export const EVENT_CONTEXT_VALUE = 'event';
 
-export type StateAction = 'buildAndRun' | 'invoke' | 'stop' | 'export';
+export type StateAction = 'buildAndRun' | 'invoke' | 'stop' | 'export' | 'debug';
 
 /**
  * Why `action` cannot run on function `name` in state `kind`, in words that say what to do; undefined
@@ -47,6 +47,9 @@ export function actionRefusal(name: string, kind: string, action: StateAction): 
       // code and output stay to see), a `failed` one may keep a previous container that did not answer
       // again, and one turned `misconfigured` by an fn.json edit keeps running: Stop removes those.
       if (['notBuilt', 'stopped', 'job'].includes(kind)) return `${name} is not running: there is nothing to stop.`;
+      return undefined;
+    case 'debug':
+      if (kind === 'job' || kind === 'jobRunning') return `${name} is a one-shot job (its container exits without serving a port): Debug Function attaches to functions that serve requests.`;
       return undefined;
     case 'export':
       // A job serves nothing: no port to put behind a Service, nothing for an autoscaler to scale.

@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import * as http from 'node:http';
 import { COLD_START_HEADER, REPLICA_HEADER } from './scaling';
 import { CancelledError } from './errors';
+import { PausableTimer } from './pausableTimer';
 
 export interface InvokeRequest {
   method: string;
@@ -34,6 +35,13 @@ export interface InvokeResult {
    * here, so what is shown is always `body`, never this.
    */
   json?: unknown;
+}
+
+/** Tells whether a debugger holds the function at a breakpoint, and when that changes. */
+export interface PauseSource {
+  readonly paused: boolean;
+  /** Returns a function that stops listening. */
+  onDidChange(listener: (paused: boolean) => void): () => void;
 }
 
 /** Invoke waits this much beyond `timeoutSeconds`, so a platform's own timeout answer can arrive first. */
@@ -94,9 +102,10 @@ const agent = http.globalAgent;
  * Sends the request and reads the reply within `request.timeoutMs` in all (not only while idle: a
  * function that trickles bytes forever is stopped too). Keeps at most REPLY_KEEP_BYTES of the body
  * and counts the rest as it streams past. A cancelled `signal` rejects with CancelledError.
- * `onReceived` hears the byte count as the body arrives (about once per MiB).
+ * `onReceived` hears the byte count as the body arrives (about once per MiB). While `pauses` says
+ * a debugger holds the function at a breakpoint, the clock stands still (DESIGN.md "Timeouts").
  */
-export function sendInvoke(request: InvokeRequest, signal?: AbortSignal, onReceived?: (bytes: number) => void): Promise<InvokeResult> {
+export function sendInvoke(request: InvokeRequest, signal?: AbortSignal, onReceived?: (bytes: number) => void, pauses?: PauseSource): Promise<InvokeResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -109,7 +118,8 @@ export function sendInvoke(request: InvokeRequest, signal?: AbortSignal, onRecei
     const finish = (outcome: { result: InvokeResult } | { error: Error }) => {
       if (settled) return;
       settled = true;
-      clearTimeout(deadline);
+      deadline.clear();
+      stopListening?.();
       signal?.removeEventListener('abort', onAbort);
       if ('result' in outcome) resolve(outcome.result);
       else {
@@ -119,7 +129,9 @@ export function sendInvoke(request: InvokeRequest, signal?: AbortSignal, onRecei
     };
     const onAbort = () => finish({ error: new CancelledError() });
     signal?.addEventListener('abort', onAbort, { once: true });
-    const deadline = setTimeout(() => finish({ error: timeoutError(request, reply) }), request.timeoutMs);
+    const deadline = new PausableTimer(request.timeoutMs, () => finish({ error: timeoutError(request, reply) }));
+    if (pauses?.paused) deadline.pause();
+    const stopListening = pauses?.onDidChange((paused) => (paused ? deadline.pause() : deadline.resume()));
 
     try {
       req = http.request(request.url, { method: request.method, headers: request.headers, agent }, onResponse);

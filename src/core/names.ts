@@ -22,6 +22,8 @@ export const LABEL_INSTANCE = 'local-serverless.instance';
  * found after a crash or a reload, the label tells it from a service's instance, which is adopted.
  */
 export const LABEL_KIND = 'local-serverless.kind';
+/** On a debugged instance: the container port its debugger listens on (published beside the function's port). */
+export const LABEL_DEBUG_PORT = 'local-serverless.debug-port';
 
 // Docker's rule for a name component (separators only between alphanumerics), at most 63 characters.
 const NAME_PATTERN = /^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;

@@ -39,6 +39,10 @@ export interface RunRequest extends ContainerRequest {
   containerPort: number;
   hostIp: '127.0.0.1';
   hostPort: number;
+  /** A debugged instance: its debugger's port, also published on 127.0.0.1 only. */
+  debugPort?: { containerPort: number; hostPort: number };
+  /** Host paths mounted read-only (a debugged Python instance's debugpy). */
+  readOnlyMounts?: Array<{ source: string; target: string }>;
 }
 
 /** A one-shot job: runs to its exit, publishes no port. */
@@ -97,7 +101,8 @@ export function planJob(spec: FunctionSpec, ownerId: string, envFileValues: Reco
 export function describeRun(request: RunRequest | JobRequest): string {
   const limits = [request.memoryBytes ? `memory ${request.memoryBytes / 1024 / 1024} MiB` : '', request.nanoCpus ? `cpus ${request.nanoCpus / 1e9}` : ''].filter(Boolean);
   const where = 'hostPort' in request ? ` on ${request.hostIp}:${request.hostPort} → ${request.containerPort}` : ' as a job';
-  return `run ${request.image}${where}` +
+  const debug = 'hostPort' in request && request.debugPort ? `, debugger on ${request.hostIp}:${request.debugPort.hostPort} → ${request.debugPort.containerPort}` : '';
+  return `run ${request.image}${where}${debug}` +
     (request.stdin ? ', payload on stdin' : '') +
     (Object.keys(request.env).length ? `, env ${Object.keys(request.env).sort().join(', ')}` : '') +
     (limits.length ? `, ${limits.join(', ')}` : '');

@@ -1,8 +1,10 @@
 import type Docker from 'dockerode';
 import * as tar from 'tar-fs';
+import * as tarStream from 'tar-stream';
 import { CancelledError, errorMessage, throwIfAborted } from '../core/errors';
 import { registryOf, splitReference } from '../core/imageReference';
 import { filesReachedThroughLinks } from '../core/insideFolder';
+import { LABEL_DEBUG_PORT } from '../core/names';
 import type { BuildRequest, JobRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
 import { EngineUnavailableError, InvalidEngineAddressError, PortInUseError, RegistryError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LayerEvent, type LogChunk, type RegistryAuth } from './engine';
@@ -132,18 +134,27 @@ export class DockerEngine implements ContainerEngine {
 
   async create(request: RunRequest | JobRequest): Promise<string> {
     const portKey = 'hostPort' in request ? `${request.containerPort}/tcp` : undefined;
+    const debug = 'hostPort' in request ? request.debugPort : undefined;
+    const debugKey = debug ? `${debug.containerPort}/tcp` : undefined;
+    const mounts = 'hostPort' in request ? request.readOnlyMounts ?? [] : [];
     const container = await this.call((abortSignal) => this.docker.createContainer({
       ...(request.name ? { name: request.name } : {}),
       Image: request.image,
       Labels: request.labels,
       Env: Object.entries(request.env).map(([k, v]) => `${k}=${v}`),
-      ...(portKey ? { ExposedPorts: { [portKey]: {} } } : {}),
+      ...(portKey ? { ExposedPorts: { [portKey]: {}, ...(debugKey ? { [debugKey]: {} } : {}) } } : {}),
       // StdinOnce: when the attach that writes the input closes its side, the process's stdin closes
       // (end of file) and its output keeps flowing; without it Docker would close the output too.
       ...(request.stdin ? { OpenStdin: true, StdinOnce: true, AttachStdin: true } : {}),
       HostConfig: {
         Init: request.init,
-        ...('hostPort' in request && portKey ? { PortBindings: { [portKey]: [{ HostIp: request.hostIp, HostPort: String(request.hostPort) }] } } : {}),
+        ...('hostPort' in request && portKey ? {
+          PortBindings: {
+            [portKey]: [{ HostIp: request.hostIp, HostPort: String(request.hostPort) }],
+            ...(debug && debugKey ? { [debugKey]: [{ HostIp: request.hostIp, HostPort: String(debug.hostPort) }] } : {}),
+          },
+        } : {}),
+        ...(mounts.length ? { Mounts: mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: true })) } : {}),
         Memory: request.memoryBytes,
         NanoCpus: request.nanoCpus,
       },
@@ -243,7 +254,9 @@ export class DockerEngine implements ContainerEngine {
   async inspect(containerId: string): Promise<ContainerInfo | undefined> {
     try {
       const info = await this.call((abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal } as object));
-      const binding = Object.values(info.HostConfig.PortBindings ?? {})[0] as Array<{ HostPort: string }> | undefined;
+      // A debugged instance publishes its debugger's port too: the function's port is the other one.
+      const debugKey = `${info.Config.Labels?.[LABEL_DEBUG_PORT]}/tcp`;
+      const binding = Object.entries(info.HostConfig.PortBindings ?? {}).find(([key]) => key !== debugKey)?.[1] as Array<{ HostPort: string }> | undefined;
       return {
         id: info.Id,
         labels: info.Config.Labels ?? {},
@@ -270,7 +283,7 @@ export class DockerEngine implements ContainerEngine {
       state: c.State,
       running: c.State === 'running',
       exitCode: c.State === 'running' ? undefined : exitCodeFromStatus(c.Status),
-      hostPort: c.Ports.find((p) => p.PublicPort)?.PublicPort,
+      hostPort: c.Ports.find((p) => p.PublicPort && String(p.PrivatePort) !== c.Labels?.[LABEL_DEBUG_PORT])?.PublicPort,
       image: c.Image,
     }));
   }
@@ -319,6 +332,36 @@ export class DockerEngine implements ContainerEngine {
 
   async restart(containerId: string): Promise<void> {
     await this.call((abortSignal) => this.docker.getContainer(containerId).restart({ t: 2, abortSignal } as object));
+  }
+
+  async putFiles(containerId: string, files: Array<{ path: string; content: string }>): Promise<void> {
+    const archive = tarStream.pack();
+    const folders = new Set<string>();
+    for (const file of files) {
+      const parts = file.path.split('/').filter(Boolean);
+      for (let i = 1; i < parts.length; i++) {
+        const folder = parts.slice(0, i).join('/');
+        if (folders.has(folder)) continue;
+        folders.add(folder);
+        archive.entry({ name: `${folder}/`, type: 'directory', mode: 0o755 });
+      }
+      archive.entry({ name: parts.join('/'), mode: 0o644 }, file.content);
+    }
+    archive.finalize();
+    await this.call((abortSignal) => this.docker.getContainer(containerId).putArchive(archive as unknown as NodeJS.ReadableStream, { path: '/', abortSignal } as object));
+  }
+
+  async imageEnv(tag: string): Promise<Record<string, string> | undefined> {
+    try {
+      const info = await this.call((abortSignal) => this.docker.getImage(tag).inspect({ abortSignal } as object));
+      return Object.fromEntries((info.Config?.Env ?? []).map((entry) => {
+        const equals = entry.indexOf('=');
+        return equals < 0 ? [entry, ''] : [entry.slice(0, equals), entry.slice(equals + 1)];
+      }));
+    } catch (error) {
+      ignoreGone(error);
+      return undefined;
+    }
   }
 
   async imageLabels(tag: string): Promise<Record<string, string> | undefined> {

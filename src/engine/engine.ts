@@ -39,6 +39,10 @@ export interface ContainerEngine {
   copyInto(containerId: string, folder: string, files: string[], destination: string): Promise<void>;
   signal(containerId: string, signal: string): Promise<void>;
   restart(containerId: string): Promise<void>;
+  /** Writes files (absolute container paths, parent folders made as needed) into a created container, before it starts. */
+  putFiles(containerId: string, files: Array<{ path: string; content: string }>): Promise<void>;
+  /** The image's own environment (its ENV lines and its base image's), or undefined when the image does not exist. */
+  imageEnv(tag: string): Promise<Record<string, string> | undefined>;
   /** Image labels, or undefined when the image does not exist. */
   imageLabels(tag: string): Promise<Record<string, string> | undefined>;
   /** Tags of the images matching a reference pattern such as "local-serverless/*-0123abcd"; may include their other tags. */

@@ -1,5 +1,6 @@
 import { RecentRequests } from '../core/recentRequests';
 import { decideScale, pickInstance, type InstanceView, type PoolView } from '../core/scaling';
+import { PausableTimer } from '../core/pausableTimer';
 import { functionOff, notPlaced, queueFull, startFailed, type ErrorReply } from './gatewayReplies';
 import type { FunctionStats, GatewayFunction, GatewayInstance, GatewayToHost, InstanceStats } from './gatewayTypes';
 
@@ -72,6 +73,8 @@ export class FunctionPool {
   private lastColdStartMs?: number;
   private lastLogAt = -Infinity;
   private unlogged = 0;
+  /** The deadlines of this function's requests: they stop while a debugger holds the function. */
+  private readonly clocks = new Set<PausableTimer>();
 
   constructor(
     private fn: GatewayFunction,
@@ -89,9 +92,34 @@ export class FunctionPool {
     return this.fn.timeoutSeconds;
   }
 
+  /** Whether a debugger holds the function at a breakpoint: request deadlines stand still meanwhile. */
+  get paused(): boolean {
+    return this.fn.paused === true;
+  }
+
+  /** A request's deadline, paused while the debugger is (DESIGN.md "Timeouts"); cleared by its caller. */
+  deadline(ms: number, fire: () => void): { clear(): void } {
+    const clock = new PausableTimer(ms, () => {
+      this.clocks.delete(clock);
+      fire();
+    });
+    if (this.paused) clock.pause();
+    this.clocks.add(clock);
+    return {
+      clear: () => {
+        clock.clear();
+        this.clocks.delete(clock);
+      },
+    };
+  }
+
   /** Takes the host's new view of the function; instance ids not seen before answer earlier starts. */
   update(fn: GatewayFunction): void {
     const now = this.now();
+    for (const clock of this.clocks) {
+      if (fn.paused) clock.pause();
+      else clock.resume();
+    }
     const next = new Map<string, PoolInstance>();
     let appeared = 0;
     for (const spec of fn.instances) {

@@ -7,9 +7,11 @@ import { CancelledError, errorMessage, isCancellation, throwIfAborted, UserFacin
 import { resolveEnvFile } from '../core/envFile';
 import { parseEnvFile } from '../core/fnConfig';
 import type { FunctionSpec } from '../core/functionSpec';
-import { imageTag, LABEL_INSTANCE, LABEL_KIND } from '../core/names';
+import type { PauseSource } from '../core/invoke';
+import { planDebugInstance, type DebugInstancePlan, type DebugMount, type DebugRuntime } from '../core/debug';
+import { imageTag, LABEL_DEBUG_PORT, LABEL_INSTANCE, LABEL_KIND } from '../core/names';
 import { describeJobResult, mayBeJob } from '../core/jobs';
-import { describeRun, planBuild, planJob, planRun } from '../core/plan';
+import { describeRun, planBuild, planJob, planRun, type RunRequest } from '../core/plan';
 import { findFreePort, waitForPort } from '../core/ports';
 import type { FunctionMode } from '../core/scaling';
 import { planUpdate, type FileChange } from '../core/updatePlan';
@@ -54,7 +56,31 @@ export type ContainerState =
  * The state, and the last update's error while it stands: a failed rebuild leaves the previous
  * instances serving, and the failure shows beside whatever state follows until an update succeeds.
  */
-export type FunctionState = ContainerState & { lastError?: string };
+export type FunctionState = ContainerState & { lastError?: string; debugging?: DebugStatus };
+
+/** Debug Function is on: one instance, its debugger published on 127.0.0.1. */
+export interface DebugStatus {
+  runtime: DebugRuntime;
+  /** The debugger holds the function at a breakpoint: request deadlines stand still. */
+  paused: boolean;
+}
+
+/** What Debug Function asks of the runner. */
+export interface DebugOptions {
+  runtime: DebugRuntime;
+  /** A host's debugpy, mounted read-only into a Python instance (see core/debug.ts debugpyMountsFor). */
+  debugpyMounts: DebugMount[];
+}
+
+/** Where a debugger attaches: the debugged instance, its debugger's port on 127.0.0.1 and its working directory. */
+export interface DebugTarget {
+  runtime: DebugRuntime;
+  instanceId: string;
+  hostPort: number;
+  workingDir: string;
+  /** Counts the debugged process's restarts (a sync of an image that does not reload on SIGHUP). */
+  restarts: number;
+}
 
 /** Image label by which a Dockerfile says SIGHUP reloads its code in place (the templates set it). */
 export const RELOAD_LABEL = 'local-serverless.reload';
@@ -135,6 +161,13 @@ export class FunctionRunner implements Disposable {
   /** Scale-ups running beside the update queue: Stop and disposal wait for them. */
   private readonly scaling = new Set<Promise<unknown>>();
   private disposed = false;
+  /** Debug Function is on: the next instances (exactly one) run with the debugger. */
+  private debugging: DebugOptions | undefined;
+  private debugPaused_ = false;
+  private readonly pauseEmitter = new Emitter<boolean>();
+  private readonly debugTargetEmitter = new Emitter<DebugTarget | undefined>();
+  /** The debugged instance changed (a rebuild rolled it, a sync restarted it, it stopped): attach again or end. */
+  readonly onDidChangeDebugTarget = this.debugTargetEmitter.event;
   /** A removed function's channel is closed (VS Code throws on writing to it): nothing is written once disposed. */
   private readonly sink: OutputSink = {
     append: (text) => {
@@ -154,6 +187,89 @@ export class FunctionRunner implements Disposable {
     private readonly options: RunnerOptions = {},
   ) {
     this.refresh();
+  }
+
+  /** fn.json's scale, or exactly one instance while a debugger is attached (DESIGN.md: a debugged function runs one). */
+  private get scale(): FunctionSpec['scale'] {
+    return this.debugging ? { ...this.spec.scale, min: 1, max: 1 } : this.spec.scale;
+  }
+
+  private get debugPaused(): boolean {
+    return this.debugPaused_;
+  }
+
+  private set debugPaused(paused: boolean) {
+    if (paused === this.debugPaused_) return;
+    this.debugPaused_ = paused;
+    (this.pauses as { paused: boolean }).paused = paused;
+    this.pauseEmitter.fire(paused);
+  }
+
+  /** Debug Function is on (its instance may be starting or restarting). */
+  get isDebugging(): boolean {
+    return this.debugging !== undefined;
+  }
+
+  /** Whether the debugger holds the function at a breakpoint, and when that changes: Invoke's clock follows it. */
+  readonly pauses: PauseSource = {
+    paused: false,
+    onDidChange: (listener) => {
+      const subscription = this.pauseEmitter.event(listener);
+      return () => subscription.dispose();
+    },
+  };
+
+  /** The debugged instance, once it answers. */
+  get debugTarget(): DebugTarget | undefined {
+    if (!this.debugging) return undefined;
+    const instance = [...this.instances.values()].find((i) => i.debug && i.state === 'ready');
+    if (!instance?.debug) return undefined;
+    return { runtime: this.debugging.runtime, instanceId: instance.id, hostPort: instance.debug.hostPort, workingDir: instance.workingDir, restarts: instance.debug.restarts };
+  }
+
+  /**
+   * Debug Function: builds, then rolls the function to exactly one instance with its debugger on
+   * (Node's inspector, or debugpy) and published on a free port of 127.0.0.1. Resolves once it answers.
+   */
+  startDebugging(options: DebugOptions, signal?: AbortSignal): Promise<DebugTarget> {
+    this.assertConfigured();
+    if (this.resting.kind === 'job' || this.resting.kind === 'jobRunning') throw new UserFacingError(`${this.spec.name} runs as a job (it exits without listening on a port): Debug Function attaches to functions that serve requests.`);
+    const previous = this.debugging;
+    this.debugging = options;
+    return this.exclusive(true, signal, async (abort) => {
+      await this.update(abort);
+      const target = this.debugTarget;
+      if (!target) throw new UserFacingError(`${this.spec.name} started, but its debugger did not: see its output channel.`);
+      return target;
+    }).catch((error: unknown) => {
+      if (this.debugging === options && !this.debugTarget) this.debugging = previous;
+      this.refresh();
+      throw error;
+    });
+  }
+
+  /**
+   * The debug session ended: the function goes on running, without the debugger (rolled back to its
+   * own scale). Nothing to do when it is off or already stopped.
+   */
+  async stopDebugging(): Promise<void> {
+    if (!this.debugging) return;
+    this.debugging = undefined;
+    this.debugPaused = false;
+    this.publish();
+    this.debugTargetEmitter.fire(undefined);
+    if (this.mode !== 'on' || !this.liveInstances().some((i) => i.debug)) return;
+    this.sink.appendLine(`■ debugging ${this.spec.name} ended: it runs on without the debugger`);
+    await this.exclusive(true, undefined, (abort) => this.update(abort)).catch((error: unknown) => {
+      if (!isCancellation(error)) this.sink.appendLine(`✖ ${this.spec.name} could not restart without the debugger: ${errorMessage(error)}`);
+    });
+  }
+
+  /** The debugger stopped at a breakpoint (true) or went on (false): the gateway's clocks for this function follow. */
+  setDebuggerPaused(paused: boolean): void {
+    if (!this.debugging || this.debugPaused === paused) return;
+    this.debugPaused = paused;
+    this.publish();
   }
 
   private get readyTimeoutMs(): number {
@@ -252,7 +368,7 @@ export class FunctionRunner implements Disposable {
     const start = async (signal: AbortSignal) => {
       const live = this.liveInstances().length;
       // Instances an update started meanwhile may cover the need: the gateway asks again if not.
-      const room = live > liveAtRequest ? 0 : Math.max(Math.min(count, this.spec.scale.max - live), 0);
+      const room = live > liveAtRequest ? 0 : Math.max(Math.min(count, this.scale.max - live), 0);
       if (room < count) this.routing.startsDeclined(this.spec.name, count - room);
       if (!room) return;
       if (!this.image || this.image.stale) await this.buildImage(signal);
@@ -392,7 +508,9 @@ export class FunctionRunner implements Disposable {
       await instance.logs.follow(id, restartedAt);
       await this.waitUntilServing(instance.hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
       instance.state = 'ready';
+      if (instance.debug) instance.debug.restarts++;
       this.publish();
+      if (instance.debug) this.debugTargetEmitter.fire(this.debugTarget);
     } catch (error) {
       // Same container, new files: when the restarted process exits there is no old code to fall back on.
       const info = await this.engine.inspect(id).catch(() => undefined);
@@ -424,15 +542,17 @@ export class FunctionRunner implements Disposable {
     try {
       await this.buildImage(signal);
       const built = performance.now();
-      const count = Math.max(this.spec.scale.min, 1, old.length);
+      // While debugging exactly one (the debugged one); else as many as serve now, at least max(min, 1).
+      const count = this.debugging ? 1 : Math.max(this.spec.scale.min, 1, old.filter((i) => !i.debug).length);
       this.step = 'start';
       this.refresh();
       const fresh = await this.startInstances(count, signal, 'all');
       if (!fresh.length) return this.url; // it was a job: it ran to completion
       this.retire(old);
       const labels = fresh.map((i) => i.label).join(', ');
-      this.sink.appendLine(`▶ ${this.spec.name} running at ${this.url}/ (${labels}; build ${seconds(built - started)}, start ${seconds(performance.now() - built)})`);
+      this.sink.appendLine(`▶ ${this.spec.name} running at ${this.url}/ (${labels}; build ${seconds(built - started)}, start ${seconds(performance.now() - built)})${this.debugging ? `, debugger on 127.0.0.1:${fresh[0].debug?.hostPort}` : ''}`);
       this.setLastError(undefined);
+      if (this.debugging) this.debugTargetEmitter.fire(this.debugTarget);
       return this.url;
     } catch (error) {
       const cancelled = isCancellation(error);
@@ -539,10 +659,12 @@ export class FunctionRunner implements Disposable {
     const label = `${this.spec.name}-${this.nextLabel++}`;
     const request = planRun(this.spec, this.ownerId, hostPort, { ...this.routing.instanceEnv, ...envFileValues });
     request.labels[LABEL_INSTANCE] = label;
+    const debug = this.debugging ? await this.planDebug(request) : undefined;
     throwIfAborted(signal);
     this.sink.appendLine(`[run] ${label}: ${describeRun(request)}`);
     const id = await this.engine.create(request);
     const instance = new Instance(id, hostPort, label, this.engine, this.sink);
+    if (debug && request.debugPort) instance.debug = { hostPort: request.debugPort.hostPort, restarts: 0 };
     this.instances.set(id, instance);
     this.publish();
     const exitBeforeAnswering = this.own.expect(id, 'die');
@@ -552,6 +674,7 @@ export class FunctionRunner implements Disposable {
       // Files synced since the image was built: a new instance must serve what the others serve.
       const synced = [...(this.image?.synced ?? [])];
       if (synced.length) await this.engine.copyInto(id, this.spec.folder, synced, instance.workingDir);
+      if (debug) await this.engine.putFiles(id, debug.files);
       this.own.expect(id, 'start');
       await instance.logs.follow(id);
       startedAt = performance.now();
@@ -576,6 +699,20 @@ export class FunctionRunner implements Disposable {
       if (isCancellation(error)) throw error;
       throw new StartFailedError(failure.message, failure.remedy);
     }
+  }
+
+  /** Adds the debugger to an instance's request: its env, its port on 127.0.0.1, debugpy's mounts; returns the files to write in. */
+  private async planDebug(request: RunRequest): Promise<DebugInstancePlan> {
+    const options = this.debugging as DebugOptions;
+    if (options.runtime === 'python' && this.engine.remote) {
+      throw new UserFacingError(`Debugging a Python function needs the engine on this machine (debugpy is mounted from here), and ${this.spec.name}'s engine is on ${this.engine.remote.hostname}.`);
+    }
+    const plan = planDebugInstance(options.runtime, (await this.engine.imageEnv(request.image)) ?? {}, this.spec.env, options.debugpyMounts);
+    request.env = { ...request.env, ...plan.env };
+    request.debugPort = { containerPort: plan.containerPort, hostPort: await findFreePort() };
+    request.readOnlyMounts = plan.mounts;
+    request.labels[LABEL_DEBUG_PORT] = String(plan.containerPort);
+    return plan;
   }
 
   /** No EXPOSE and no port in fn.json, and its container exited at start: a job, not a broken server. */
@@ -655,7 +792,8 @@ export class FunctionRunner implements Disposable {
   async adopt(info: ContainerInfo): Promise<void> {
     if (this.instances.has(info.id)) return;
     // A job's container (the host went while it ran) or a stopped instance: its output is gone with the old channel.
-    if (!info.running || !info.hostPort || info.labels[LABEL_KIND] === 'job') {
+    // A debugged instance's session ended with the window that started it: its debugger is not left open.
+    if (!info.running || !info.hostPort || info.labels[LABEL_KIND] === 'job' || info.labels[LABEL_DEBUG_PORT]) {
       await this.removeContainer(info.id, 0).catch(() => undefined);
       return;
     }
@@ -730,7 +868,12 @@ export class FunctionRunner implements Disposable {
   async stop(): Promise<void> {
     const wasOn = this.mode === 'on' || this.instances.size > 0;
     this.turnOff(`${this.spec.name} is stopped: run Build and Run in VS Code to start it`);
+    // Stop ends a debug session too (its listener stops the session).
+    const wasDebugging = this.debugging !== undefined;
+    this.debugging = undefined;
+    this.debugPaused = false;
     this.publish();
+    if (wasDebugging) this.debugTargetEmitter.fire(undefined);
     this.inflight?.controller.abort();
     await this.inflight?.done.catch(() => undefined);
     await this.settleScaling();
@@ -775,6 +918,7 @@ export class FunctionRunner implements Disposable {
   private forget(instance: Instance): void {
     instance.logs.detach();
     this.instances.delete(instance.id);
+    if (instance.debug && !this.disposed) this.debugTargetEmitter.fire(this.debugTarget);
   }
 
   /** Off until Build and Run: requests get a 503 with `reason`. */
@@ -790,8 +934,9 @@ export class FunctionRunner implements Disposable {
         name: this.spec.name,
         mode: this.spec.problems.length ? 'off' : this.mode,
         offReason: this.spec.problems.length ? `${this.spec.name} is misconfigured: fix fn.json` : this.offReason ?? `${this.spec.name} is stopped: run Build and Run in VS Code to start it`,
-        scale: this.spec.scale,
+        scale: this.scale,
         timeoutSeconds: this.spec.timeoutSeconds,
+        paused: this.debugging !== undefined && this.debugPaused,
         instances: [...this.instances.values()].map((i) => ({ id: i.id, hostPort: i.hostPort, state: i.state, label: i.label })),
       });
     }
@@ -801,7 +946,8 @@ export class FunctionRunner implements Disposable {
   /** Works out the state from the mode, the instances and what is under way; tells listeners when it changed. */
   private refresh(force = false): void {
     const next = this.computeState();
-    const state: FunctionState = this.lastErrorText === undefined ? next : { ...next, lastError: this.lastErrorText };
+    const withError: FunctionState = this.lastErrorText === undefined ? next : { ...next, lastError: this.lastErrorText };
+    const state: FunctionState = this.debugging && next.kind === 'running' ? { ...withError, debugging: { runtime: this.debugging.runtime, paused: this.debugPaused } } : withError;
     if (!force && JSON.stringify(state) === JSON.stringify(this.currentState)) return;
     this.currentState = state;
     if (!this.disposed) this.stateEmitter.fire(state);
@@ -834,6 +980,8 @@ export class FunctionRunner implements Disposable {
     this.disposed = true;
     this.inflight?.controller.abort();
     this.stateEmitter.dispose();
+    this.debugTargetEmitter.dispose();
+    this.pauseEmitter.dispose();
     await this.inflight?.done.catch(() => undefined);
     await this.settleScaling();
     await Promise.all([...this.instances.values()].map(async (instance) => {

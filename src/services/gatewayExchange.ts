@@ -38,7 +38,7 @@ export class Exchange implements Waiting {
   private answered = false;
   /** The gateway replied itself, or the client left: nothing more is sent. */
   private done = false;
-  private readonly deadline: NodeJS.Timeout;
+  private readonly deadline: { clear(): void };
   private readonly body: BodyCopy;
 
   constructor(
@@ -52,7 +52,7 @@ export class Exchange implements Waiting {
     req.url = path;
     for (const header of HOP_BY_HOP) delete req.headers[header];
     this.body = new BodyCopy(req);
-    this.deadline = setTimeout(() => this.onDeadline(), pool.timeoutSeconds * 1000);
+    this.deadline = pool.deadline(pool.timeoutSeconds * 1000, () => this.onDeadline());
     res.once('close', () => this.onClose());
   }
 
@@ -89,7 +89,7 @@ export class Exchange implements Waiting {
   onReplyHeaders(upstreamReply: http.IncomingMessage): void {
     if (this.done || !this.instance) return;
     this.answered = true;
-    clearTimeout(this.deadline);
+    this.deadline.clear();
     this.body.discard();
     // Ours alone: an instance cannot pose as another or claim a cold start.
     delete upstreamReply.headers[REPLICA_HEADER];
@@ -170,7 +170,7 @@ export class Exchange implements Waiting {
   }
 
   private onClose(): void {
-    clearTimeout(this.deadline);
+    this.deadline.clear();
     this.done = true;
     this.body.discard();
     if (this.pool.withdraw(this)) return;
@@ -188,7 +188,7 @@ export class Exchange implements Waiting {
 
   private reply(reply: ErrorReply): void {
     this.done = true;
-    clearTimeout(this.deadline);
+    this.deadline.clear();
     sendError(this.res, reply);
   }
 }

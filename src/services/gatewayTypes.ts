@@ -28,6 +28,8 @@ export interface GatewayFunction {
   scale: ScaleConfig;
   /** Bounds a whole request, placing and cold start included (DESIGN.md "Timeouts"). */
   timeoutSeconds: number;
+  /** A debugger holds the function at a breakpoint: request deadlines stand still until it goes on. */
+  paused?: boolean;
   instances: GatewayInstance[];
 }
 

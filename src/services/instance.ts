@@ -10,6 +10,8 @@ export class Instance {
   state: 'starting' | 'ready' | 'draining' = 'starting';
   /** Where the function folder lives in the container (its WORKDIR), for syncs. */
   workingDir = '/';
+  /** A debugged instance: its debugger's port on 127.0.0.1, and how often its process restarted (syncs). */
+  debug?: { hostPort: number; restarts: number };
   readonly logs: LogFollower;
 
   constructor(readonly id: string, readonly hostPort: number, readonly label: string, engine: ContainerEngine, sink: OutputSink) {

@@ -33,6 +33,12 @@ export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.
       ];
       // A job has no server, so no URL.
       const isJob = runner.state.kind === 'job' || runner.state.kind === 'jobRunning';
+      if (!isJob && (runner.spec.runtime === 'node' || runner.spec.runtime === 'python')) {
+        const debugging = runner.state.kind === 'running' && runner.state.debugging;
+        lenses.push(new vscode.CodeLens(range, debugging
+          ? { title: '$(debug-alt) Debugging', command: 'workbench.view.debug', tooltip: `${runner.spec.name} runs with its debugger attached: stop the debug session to run it on without` }
+          : { title: '$(debug-alt) Debug', command: commandId('debugFunction'), arguments: [document.uri], tooltip: `Run ${runner.spec.name} with its debugger on and attach VS Code (breakpoints in this file bind)` }));
+      }
       if (!isJob) lenses.push(new vscode.CodeLens(range, { title: `$(link) ${runner.url}/`, command: commandId('copyUrl'), arguments: [document.uri], tooltip: `Copy ${runner.spec.name}'s URL on the local gateway: it stays the same across rebuilds, instances and scale to zero` }));
       return lenses;
     }

@@ -140,7 +140,7 @@ export function describeState(state: FunctionState): string {
   switch (state.kind) {
     case 'notBuilt': return 'not built';
     case 'building': return state.step === 'build' ? 'building…' : 'starting…';
-    case 'running': return `running at ${state.url}/${state.lastError ? ' (last update failed)' : ''}`;
+    case 'running': return `running at ${state.url}/${state.debugging ? ` · debugging${state.debugging.paused ? ' (paused at a breakpoint)' : ''}` : ''}${state.lastError ? ' (last update failed)' : ''}`;
     case 'scaledToZero': return 'scaled to zero — starts on the next request';
     case 'exited': return `exited with code ${state.exitCode}`;
     case 'failed': return 'build failed';
@@ -161,7 +161,8 @@ function describeLoad(runner: FunctionRunner): string {
 
 function stateIcon(state: FunctionState): vscode.ThemeIcon {
   switch (state.kind) {
-    case 'running': return new vscode.ThemeIcon(state.lastError ? 'warning' : 'vm-running', new vscode.ThemeColor(state.lastError ? 'list.warningForeground' : 'testing.iconPassed'));
+    case 'running': if (state.debugging) return new vscode.ThemeIcon(state.debugging.paused ? 'debug-breakpoint-unsupported' : 'debug-alt', new vscode.ThemeColor('debugIcon.startForeground'));
+      return new vscode.ThemeIcon(state.lastError ? 'warning' : 'vm-running', new vscode.ThemeColor(state.lastError ? 'list.warningForeground' : 'testing.iconPassed'));
     case 'scaledToZero': return new vscode.ThemeIcon('debug-pause');
     case 'building':
     case 'jobRunning': return new vscode.ThemeIcon('loading~spin');

@@ -10,7 +10,7 @@ export const PREFIX = 'localServerless';
 export const COMMANDS = [
   'newFunction', 'buildAndRun', 'invoke', 'stop', 'showLogs', 'copyUrl', 'refresh', 'retryConnection',
   'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp', 'openInBrowser',
-  'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity', 'exportKubernetes', 'exportKnative', 'pushImage', 'copyPushedDigest',
+  'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity', 'exportKubernetes', 'exportKnative', 'pushImage', 'copyPushedDigest', 'debugFunction',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export type CommandId = `${typeof PREFIX}.${CommandName}`;
@@ -39,4 +39,5 @@ export const SETTINGS = {
   registry: `${PREFIX}.registry`,
   pushLatest: `${PREFIX}.pushLatest`,
   exportFolder: `${PREFIX}.exportFolder`,
+  debugpyPath: `${PREFIX}.debugpyPath`,
 } as const;

@@ -30,11 +30,11 @@ const sorted = (offer: Offer): Offer => ({ menu: [...offer.menu].sort(), inline:
  */
 /** Export to Kubernetes and to Knative read only fn.json: offered in every state but misconfigured and a job's (a job serves nothing). */
 const EXPORTS = ['exportKnative', 'exportKubernetes'];
-const NOT_RUNNING: Offer = { menu: ['buildAndRun', 'invoke', 'loadTest', 'pushImage', 'copyPushedDigest', 'saveEvent', 'showLogs', ...EXPORTS], inline: ['buildAndRun', 'invoke'] };
+const NOT_RUNNING: Offer = { menu: ['buildAndRun', 'debugFunction', 'invoke', 'loadTest', 'pushImage', 'copyPushedDigest', 'saveEvent', 'showLogs', ...EXPORTS], inline: ['buildAndRun', 'invoke'] };
 /** A job has no server: nothing to load-test, no URL, nothing to export. Its image can still be pushed. */
 const JOB: Offer = { menu: ['buildAndRun', 'invoke', 'pushImage', 'copyPushedDigest', 'saveEvent', 'showLogs'], inline: ['buildAndRun', 'invoke'] };
 const SERVING: Offer = {
-  menu: ['buildAndRun', 'copyUrl', 'invoke', 'loadTest', 'openInBrowser', 'pushImage', 'copyPushedDigest', 'saveEvent', 'showActivity', 'showLogs', 'stop', ...EXPORTS],
+  menu: ['buildAndRun', 'debugFunction', 'copyUrl', 'invoke', 'loadTest', 'openInBrowser', 'pushImage', 'copyPushedDigest', 'saveEvent', 'showActivity', 'showLogs', 'stop', ...EXPORTS],
   inline: ['buildAndRun', 'invoke', 'stop'],
 };
 const ONLY_STOP: Offer = { menu: ['showLogs', 'stop'], inline: ['stop'] };

@@ -45,7 +45,7 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
     try {
       const result = await withProgressSafe(
         { location: vscode.ProgressLocation.Notification, title: `Invoking ${runner.spec.name}`, cancellable: true },
-        (progress, token) => sendInvoke(request, toAbortSignal(token), (bytes) => progress.report({ message: `${formatBytes(bytes)} received` })),
+        (progress, token) => sendInvoke(request, toAbortSignal(token), (bytes) => progress.report({ message: `${formatBytes(bytes)} received` }), runner.pauses),
       );
       out.appendLine(summarizeInvoke(result, runner.spec.invoke.path));
       await results.show(runner.spec.name, result);
