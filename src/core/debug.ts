@@ -165,8 +165,10 @@ export function pathMappingsFor(folder: string, dockerfileText: string, workingD
       if (!args || args.flags.some((f) => f.startsWith('--from'))) continue;
       const dest = path.posix.resolve(workdir, args.destination);
       for (const source of args.sources) {
+        // A URL is tested as written: normalizing turns its `//` into `/`.
+        if (/^[a-z]+:\/\//i.test(source)) continue;
         const relative = path.posix.normalize(source.replace(/\/+$/, '') || '.');
-        if (relative.startsWith('..') || /[*?[]/.test(relative) || /^[a-z]+:\/\//i.test(relative)) continue;
+        if (relative.startsWith('..') || /[*?[]/.test(relative)) continue;
         // A file (has an extension, and the destination is not a folder) maps nothing useful.
         const isFolder = relative === '.' || source.endsWith('/') || !path.posix.extname(relative);
         if (!isFolder) continue;
