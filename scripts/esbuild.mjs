@@ -10,7 +10,7 @@ const ctx = await esbuild.context({
   // the local gateway's worker thread, and the load tool, apart (see the autocannon-apart plugin).
   entryPoints: {
     extension: 'src/extension.ts', reaper: 'src/reaper.ts', gatewayWorker: 'src/gatewayWorker.ts', autocannon: 'node_modules/autocannon/autocannon.js',
-    exporter: 'src/core/export/manifests.ts',
+    exporter: 'src/core/export/manifests.ts', yaml: 'node_modules/yaml/dist/index.js',
   },
   bundle: true,
   format: 'cjs',
@@ -43,6 +43,13 @@ const ctx = await esbuild.context({
     name: 'exporter-apart',
     setup(build) {
       build.onResolve({ filter: /\/core\/export\/manifests$/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: './exporter.js', external: true }));
+    },
+  }, {
+    // yaml (~125 KiB minified) reads a Knative func.yaml during discovery, only when a function folder has
+    // one, and renders exports: its own file, dist/yaml.js, shared by the extension and the exporter.
+    name: 'yaml-apart',
+    setup(build) {
+      build.onResolve({ filter: /^yaml$/ }, () => ({ path: './yaml.js', external: true }));
     },
   }],
   minify: production,

@@ -10,6 +10,13 @@ export interface DockerfileFacts {
   /** Image the final stage runs on: its FROM, followed through earlier stages it names. */
   baseImage?: string;
   runtime: Runtime;
+  /** ENV of the final stage (with what it inherits from an earlier stage it is built FROM), values substituted. */
+  env: Record<string, string>;
+  /**
+   * What the final stage runs: its ENTRYPOINT, then its CMD, each as one line of words (exec form
+   * joined with spaces, shell form as written). Read for flags such as --signature-type.
+   */
+  commands: string[];
 }
 
 /** What one build stage has declared so far. */
@@ -21,6 +28,8 @@ interface Stage {
   /** ARGs declared in this stage; undefined when declared without a value. Not inherited. */
   args: Map<string, string | undefined>;
   exposedPorts: number[];
+  entrypoint?: string;
+  cmd?: string;
 }
 
 type Lookup = (name: string) => string | undefined;
@@ -50,6 +59,8 @@ export function readDockerfile(text: string): DockerfileFacts {
         env: new Map(parent?.env),
         args: new Map(),
         exposedPorts: [...(parent?.exposedPorts ?? [])],
+        entrypoint: parent?.entrypoint,
+        cmd: parent?.cmd,
       };
       if (stage.name) stagesByName.set(stage.name, stage);
     } else if (keyword === 'ARG') {
@@ -60,6 +71,8 @@ export function readDockerfile(text: string): DockerfileFacts {
       }
     } else if (keyword === 'ENV' && stage) {
       for (const [name, value] of envAssignments(rest, lookup)) stage.env.set(name, value);
+    } else if ((keyword === 'CMD' || keyword === 'ENTRYPOINT') && stage) {
+      stage[keyword === 'CMD' ? 'cmd' : 'entrypoint'] = commandLine(rest);
     } else if (keyword === 'EXPOSE' && stage) {
       for (const word of words(rest, lookup)) {
         const port = tcpPort(word);
@@ -68,7 +81,24 @@ export function readDockerfile(text: string): DockerfileFacts {
     }
   }
   const final = stage;
-  return { exposedPorts: final?.exposedPorts ?? [], baseImage: final?.baseImage, runtime: runtimeOf(final?.baseImage ?? '') };
+  return {
+    exposedPorts: final?.exposedPorts ?? [],
+    baseImage: final?.baseImage,
+    runtime: runtimeOf(final?.baseImage ?? ''),
+    env: Object.fromEntries(final?.env ?? []),
+    commands: [final?.entrypoint, final?.cmd].filter((c): c is string => c !== undefined),
+  };
+}
+
+/** `["npx", "functions-framework", "--target=x"]` → `npx functions-framework --target=x`; the shell form as written. */
+function commandLine(rest: string): string {
+  if (rest.startsWith('[')) {
+    try {
+      const words: unknown = JSON.parse(rest);
+      if (Array.isArray(words) && words.every((w) => typeof w === 'string')) return words.join(' ');
+    } catch { /* not JSON: Docker runs it as a shell command */ }
+  }
+  return rest;
 }
 
 function lookupIn(stage: Stage): Lookup {

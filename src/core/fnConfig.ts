@@ -1,4 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ProtocolKind, SignatureType } from './protocol';
 import type { ScaleConfig } from './scaling';
 import { createScanner, parseTree, printParseErrorCode, SyntaxKind, type Node, type ParseError } from 'jsonc-parser';
 
@@ -17,6 +18,9 @@ export interface FnConfig {
   rebuild?: string[];
   scale?: Partial<ScaleConfig>;
   image?: string;
+  protocol?: ProtocolKind;
+  /** Meaningful only with protocol functions-framework (a warning otherwise). */
+  signatureType?: SignatureType;
 }
 
 /** A zero-based line and UTF-16 column, counted as VS Code counts them. */
@@ -107,25 +111,29 @@ export function parseFnConfig(text: string): ParsedConfig {
   return { config: {}, problems: withSummary(withRanges(text, listed), errors.length, 'schema') };
 }
 
-/** What the schema cannot say: scale.min above scale.max (a problem), hostPort (a warning: ignored). */
+/**
+ * What the schema cannot say: scale.min above scale.max (a problem); hostPort, and signatureType
+ * without protocol functions-framework (warnings: ignored, the function still runs).
+ */
 function checkMeaning(text: string, config: FnConfig): ParsedConfig {
-  const wanted: Target[] = [];
+  const checks: Array<{ target: Target; kind: 'problem' | 'warning'; message: string }> = [];
   const scale = config.scale;
-  const minAboveMax = scale?.min !== undefined && scale.min > (scale.max ?? 1);
-  if (minAboveMax) wanted.push({ keys: ['scale', 'min'], at: 'value' });
-  if (config.hostPort !== undefined) wanted.push({ keys: ['hostPort'], at: 'key' });
-  if (!wanted.length) return { config, problems: [] };
-  const spans = locate(text, wanted);
-  const problems: ConfigProblem[] = [];
-  const warnings: ConfigProblem[] = [];
-  if (minAboveMax) {
-    const max = scale?.max ?? 1;
-    problems.push({ message: `scale.min (${scale?.min}) is above scale.max (${max}${scale?.max === undefined ? ', the default' : ''}): raise "max" or lower "min".`, ...spans[0] });
+  if (scale?.min !== undefined && scale.min > (scale.max ?? 1)) {
+    const max = scale.max ?? 1;
+    checks.push({ target: { keys: ['scale', 'min'], at: 'value' }, kind: 'problem', message: `scale.min (${scale.min}) is above scale.max (${max}${scale.max === undefined ? ', the default' : ''}): raise "max" or lower "min".` });
   }
   if (config.hostPort !== undefined) {
-    warnings.push({ message: '"hostPort" is ignored: every function is reached through the local gateway\'s stable URL (http://127.0.0.1:<gateway port>/<name>/, shown in the Functions view), which replaces a pinned port. Remove "hostPort".', ...spans[spans.length - 1] });
+    checks.push({ target: { keys: ['hostPort'], at: 'key' }, kind: 'warning', message: '"hostPort" is ignored: every function is reached through the local gateway\'s stable URL (http://127.0.0.1:<gateway port>/<name>/, shown in the Functions view), which replaces a pinned port. Remove "hostPort".' });
   }
-  return { config: problems.length ? {} : config, problems: withRanges(text, problems), warnings: withRanges(text, warnings) };
+  if (config.signatureType !== undefined && config.protocol !== 'functions-framework') {
+    const protocol = config.protocol === undefined ? 'no "protocol"' : `"protocol": "${config.protocol}"`;
+    checks.push({ target: { keys: ['signatureType'], at: 'key' }, kind: 'warning', message: `"signatureType" is ignored with ${protocol}: it is the Functions Framework's signature type. Add "protocol": "functions-framework", or remove "signatureType".` });
+  }
+  if (!checks.length) return { config, problems: [] };
+  const spans = locate(text, checks.map((c) => c.target));
+  const located = (kind: 'problem' | 'warning') => withRanges(text, checks.flatMap((c, i) => (c.kind === kind ? [{ message: c.message, ...spans[i] }] : [])));
+  const problems = located('problem');
+  return { config: problems.length ? {} : config, problems, warnings: located('warning') };
 }
 
 /**

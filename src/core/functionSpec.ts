@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { readDockerfile, type Runtime } from './dockerfile';
 import { DEFAULT_SCALE, type ScaleConfig } from './scaling';
 import { oversizedConfigProblem, parseFnConfig, type ConfigProblem, type FnConfig } from './fnConfig';
+import { detectProtocol, type FunctionProtocol } from './protocol';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -33,6 +34,8 @@ export interface FunctionSpec {
   scale: ScaleConfig;
   /** fn.json's `image`: the full reference (no tag) that Push Image sends to and exports run. */
   image?: string;
+  /** How it takes a request (fn.json's "protocol", else detected from the folder), and where that came from. */
+  protocol: FunctionProtocol;
   /** Path of fn.json when there is one. */
   configFile?: string;
   /** Problems in fn.json; a function with any is misconfigured and never run. */
@@ -51,10 +54,14 @@ export interface FunctionSources {
   configText?: string;
   /** fn.json's size, when the caller left it unread because it is over MAX_CONFIG_BYTES. */
   oversizedConfigBytes?: number;
+  /** Files that may say the protocol (see core/protocol.ts), when they exist and were read. */
+  packageJsonText?: string;
+  requirementsText?: string;
+  funcYamlText?: string;
 }
 
 /** Builds a function's spec from its Dockerfile and optional fn.json. Pure: the caller reads files. */
-export function describeFunction({ folder, workspaceFolder, dockerfileText, configText, oversizedConfigBytes }: FunctionSources): FunctionSpec {
+export function describeFunction({ folder, workspaceFolder, dockerfileText, configText, oversizedConfigBytes, packageJsonText, requirementsText, funcYamlText }: FunctionSources): FunctionSpec {
   const facts = readDockerfile(dockerfileText);
   const hasConfig = configText !== undefined || oversizedConfigBytes !== undefined;
   const { config, problems, warnings = [] } = oversizedConfigBytes !== undefined ? { config: {} as FnConfig, problems: [oversizedConfigProblem(oversizedConfigBytes)] }
@@ -78,6 +85,7 @@ export function describeFunction({ folder, workspaceFolder, dockerfileText, conf
     rebuild: config.rebuild ?? ['Dockerfile'],
     scale: { ...DEFAULT_SCALE, ...config.scale },
     image: config.image,
+    protocol: detectProtocol({ config, dockerfile: facts, packageJsonText, requirementsText, funcYamlText }),
     configFile: hasConfig ? path.join(folder, 'fn.json') : undefined,
     problems,
     warnings,

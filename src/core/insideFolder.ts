@@ -23,6 +23,19 @@ export async function realPathInside(root: string, file: string): Promise<string
 }
 
 /**
+ * The text of `file` when it is a regular file (links followed) whose real path stays inside
+ * `root`'s and that holds at most `maxBytes`; else undefined (missing, a link leading out, too big).
+ * For files that are only looked at: a repository may link them anywhere on the machine.
+ */
+export async function readTextInside(root: string, file: string, maxBytes: number): Promise<string | undefined> {
+  const real = await realPathInside(root, file).catch(() => undefined);
+  if (real === undefined) return undefined;
+  const stat = await fs.stat(real).catch(() => undefined);
+  if (!stat?.isFile() || stat.size > maxBytes) return undefined;
+  return fs.readFile(real, 'utf8').catch(() => undefined);
+}
+
+/**
  * Refuses (with a message saying what to do) to write `target` when it is a symbolic link, or when
  * reaching it follows a link out of `root`: the deepest part of the path that exists is resolved
  * and must stay inside `root`. A link inside `root` that points elsewhere inside it is fine.

@@ -1,6 +1,7 @@
 import { createScanner, SyntaxKind } from 'jsonc-parser';
 import { isUtf8 } from 'node:buffer';
 import * as http from 'node:http';
+import { decodeCloudEventReply, encodeCloudEvent, sentCloudEvent, type CloudEventMessage, type CloudEventReply, type SentCloudEvent } from './cloudEvents';
 import { COLD_START_HEADER, REPLICA_HEADER } from './scaling';
 import { CancelledError } from './errors';
 import { PausableTimer } from './pausableTimer';
@@ -9,8 +10,11 @@ export interface InvokeRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
-  body?: string;
+  /** Bytes only for a CloudEvent's data_base64 in binary mode. */
+  body?: string | Buffer;
   timeoutMs: number;
+  /** The CloudEvent this request carries (binary or structured), for the result view and the channel. */
+  cloudEvent?: SentCloudEvent;
 }
 
 export interface InvokeResult {
@@ -78,18 +82,26 @@ export function parsePayload(text: string): { ok: true; body: string } | { ok: f
   }
 }
 
-/** Builds the request for a function at `baseUrl`: data only, so tests can check it. */
-export function buildInvokeRequest(baseUrl: string, invoke: { method: string; path: string }, body: string, timeoutSeconds: number): InvokeRequest {
+/**
+ * Builds the request for a function at `baseUrl`: data only, so tests can check it. `payload` is
+ * the JSON body (a plain POST), or a CloudEvent for a function that takes them (see core/cloudEvents.ts),
+ * whose id and time are already filled (completeCloudEvent).
+ */
+export function buildInvokeRequest(baseUrl: string, invoke: { method: string; path: string }, payload: string | CloudEventMessage, timeoutSeconds: number): InvokeRequest {
   // The base may carry a path (the gateway's /<name>): the invoke path goes under it.
   const url = new URL(baseUrl.replace(/\/+$/, '') + invoke.path).toString();
-  const hasBody = body.length > 0 && invoke.method !== 'GET' && invoke.method !== 'HEAD';
+  const message = typeof payload === 'string' ? { headers: payload ? { 'content-type': 'application/json' } : {}, body: payload || undefined } : encodeCloudEvent(payload);
+  const hasBody = message.body !== undefined && message.body.length > 0 && invoke.method !== 'GET' && invoke.method !== 'HEAD';
+  const headers: Record<string, string> = { ...message.headers, accept: 'application/json' };
+  if (!hasBody) delete headers['content-type'];
   return {
     method: invoke.method,
     url,
-    headers: hasBody ? { 'content-type': 'application/json', accept: 'application/json' } : { accept: 'application/json' },
-    body: hasBody ? body : undefined,
+    headers,
+    body: hasBody ? message.body : undefined,
     // The whole request, reply included (DESIGN.md, Timeouts).
     timeoutMs: Math.round((timeoutSeconds + INVOKE_GRACE_SECONDS) * 1000),
+    ...(typeof payload === 'string' ? {} : { cloudEvent: sentCloudEvent(payload) }),
   };
 }
 
@@ -280,8 +292,10 @@ export function showsAsJsonc(result: InvokeResult): boolean {
 export function formatInvokeResult(result: InvokeResult, asJsonc: boolean): string {
   const comment = asJsonc ? '// ' : '';
   const cut = result.truncated ? `showing the first ${formatBytes(Buffer.byteLength(result.body))} of ${formatBytes(result.bodyBytes)}: the rest was received and not kept` : undefined;
+  const sent = result.request.cloudEvent;
   const header = [
     `${result.request.method} ${result.request.url}`,
+    ...(sent ? [describeSentEvent(sent)] : []),
     `${result.status} ${result.statusText} in ${result.durationMs.toFixed(1)} ms`,
     ...Object.entries(result.headers).map(([k, v]) => `${k}: ${v}`),
     ...(cut ? [cut] : []),
@@ -291,7 +305,45 @@ export function formatInvokeResult(result: InvokeResult, asJsonc: boolean): stri
   else if (!result.body) body = `${comment}(empty body)`;
   else if (result.json !== undefined || (result.truncated && looksLikeJson(result))) body = layoutJson(result.body, 'indented');
   else body = result.body;
+  const reply = cloudEventReplyOf(result);
+  if (reply) {
+    const data = replyEventData(reply, comment);
+    body = [...describeReplyEvent(reply).map((line) => comment + line), ...(data === null ? [] : [data ?? body])].join('\n');
+  }
   return [...header, '', body, ...(cut ? ['', `${comment}[${cut}]`] : []), ''].join('\n');
+}
+
+/** The reply as a CloudEvent, when it is one (binary: by its ce-* headers; structured: by its content type and a complete JSON body). */
+export function cloudEventReplyOf(result: InvokeResult): CloudEventReply | undefined {
+  return decodeCloudEventReply(result.headers, result.binary ? '' : result.body, result.json);
+}
+
+/** The header line naming the CloudEvent Invoke sent. */
+function describeSentEvent(sent: SentCloudEvent): string {
+  return `CloudEvent sent in ${sent.mode} mode: type ${oneLine(sent.type)}, source ${oneLine(sent.source)}, id ${oneLine(sent.id)}${sent.wrapped ? ' (the payload is its data)' : ''}`;
+}
+
+/** The attributes of a CloudEvent reply, one a line, and the line that introduces its data. */
+function describeReplyEvent(reply: CloudEventReply): string[] {
+  return [
+    `CloudEvent reply, ${reply.mode} mode${reply.specversion ? ` (specversion ${oneLine(reply.specversion)})` : ''}:`,
+    ...reply.attributes.map(([name, value]) => `  ${oneLine(name)}: ${oneLine(value)}`),
+    reply.mode === 'structured' && !reply.data ? 'data: none' : `data${reply.datacontenttype ? ` (${oneLine(reply.datacontenttype)})` : ''}:`,
+  ];
+}
+
+/** Structured mode: the data out of the event, laid out (values as sent), or null without data. Binary mode: undefined, the body is the data. */
+function replyEventData(reply: CloudEventReply, comment: string): string | null | undefined {
+  if (reply.mode === 'binary') return undefined;
+  if (!reply.data) return null;
+  if ('base64Bytes' in reply.data) return `${comment}${formatBytes(reply.data.base64Bytes)} as data_base64`;
+  return layoutJson(reply.data.json, 'indented');
+}
+
+/** A value from the reply or the event, on one line: one with line breaks or control characters is shown JSON-quoted, so it cannot end a comment line. */
+function oneLine(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f\u2028\u2029]/.test(value) ? JSON.stringify(value) : value;
 }
 
 /** One line for the function's output channel. */
@@ -304,7 +356,12 @@ export function summarizeInvoke(result: InvokeResult, path = new URL(result.requ
   const replica = result.headers[REPLICA_HEADER];
   const coldStart = result.headers[COLD_START_HEADER];
   const answeredBy = replica ? ` (${replica}${coldStart ? `, after a ${coldStart} ms cold start` : ''})` : '';
-  return `invoke ${result.request.method} ${path} → ${result.status} in ${result.durationMs.toFixed(1)} ms, ${result.bodyBytes} bytes${kind}${answeredBy}`;
+  const sent = result.request.cloudEvent;
+  const event = sent ? ` (CloudEvent ${oneLine(sent.type)}, ${sent.mode}, id ${oneLine(sent.id)})` : '';
+  const reply = cloudEventReplyOf(result);
+  const replyType = reply?.attributes.find(([name]) => name === 'type')?.[1];
+  const replyEvent = reply ? `, CloudEvent reply ${oneLine(replyType ?? '')} (${reply.mode})` : '';
+  return `invoke ${result.request.method} ${path}${event} → ${result.status} in ${result.durationMs.toFixed(1)} ms, ${result.bodyBytes} bytes${kind}${replyEvent}${answeredBy}`;
 }
 
 /** "512 bytes", "3.4 KB", "600 MB": sizes in KiB/MiB, named the way people read them. */

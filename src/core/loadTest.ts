@@ -1,6 +1,7 @@
 import type autocannon from 'autocannon';
 import { liveInstances, formatMs, formatRate, type FunctionFigures } from './activitySeries';
 import { UserFacingError } from './errors';
+import type { CloudEventMessage } from './cloudEvents';
 import { buildInvokeRequest, INVOKE_GRACE_SECONDS } from './invoke';
 
 /**
@@ -53,15 +54,16 @@ export interface LoadSpec {
 
 /**
  * The load for a function: the invoke method and path, relative to its gateway URL (so the
- * `/<name>/` prefix stays), the event's body with the headers Invoke sends, `count` requests over
+ * `/<name>/` prefix stays), the event's body with the headers Invoke sends (a CloudEvent's for a
+ * function that takes them: the same event, one id, for every request), `count` requests over
  * `concurrency` connections. Each request may take what Invoke allows (timeoutSeconds + 2 s: the
  * gateway answers 503/504 itself at timeoutSeconds).
  */
-export function buildLoadRequest(spec: LoadSpec, body: string, count: number, concurrency: number, timeLimitSeconds = LOAD_TIME_LIMIT_SECONDS): LoadRequest {
+export function buildLoadRequest(spec: LoadSpec, payload: string | CloudEventMessage, count: number, concurrency: number, timeLimitSeconds = LOAD_TIME_LIMIT_SECONDS): LoadRequest {
   // autocannon's HTTP parser waits for a body after a HEAD reply's headers, so every HEAD request would end as a timeout.
   if (spec.invoke.method === 'HEAD') throw new UserFacingError('A load test cannot send HEAD requests (its HTTP client waits for a body a HEAD reply never has). Set "invoke.method" in fn.json to GET for the load test.');
   const base = spec.functionUrl.endsWith('/') ? spec.functionUrl : `${spec.functionUrl}/`;
-  const request = buildInvokeRequest(spec.functionUrl, spec.invoke, body, spec.timeoutSeconds);
+  const request = buildInvokeRequest(spec.functionUrl, spec.invoke, payload, spec.timeoutSeconds);
   const target = new URL(request.url);
   const prefix = new URL(base);
   if (target.origin !== prefix.origin || !target.pathname.startsWith(prefix.pathname)) {

@@ -10,13 +10,13 @@ const DEBOUNCE_MS = 300;
 
 /**
  * Finds the workspace's functions (folders holding a Dockerfile), keeps the registry in step as
- * Dockerfiles and fn.json files come and go, and puts fn.json problems on the field as diagnostics.
+ * Dockerfiles and fn.json files come and go (and the files that say a function's protocol), and puts fn.json problems on the field as diagnostics.
  * Each problem shows once: while an fn.json is open, VS Code's JSON language server reports its
  * syntax and schema problems (jsonValidation) and we publish only the ones it cannot find.
  */
 export class FunctionDiscovery implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('local-serverless');
-  private readonly watcher = vscode.workspace.createFileSystemWatcher('**/{Dockerfile,fn.json,.env*}');
+  private readonly watcher = vscode.workspace.createFileSystemWatcher('**/{Dockerfile,fn.json,.env*,package.json,requirements.txt,func.yaml}');
   private readonly disposables: vscode.Disposable[] = [this.diagnostics, this.watcher];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -24,10 +24,12 @@ export class FunctionDiscovery implements vscode.Disposable {
 
   constructor(private readonly registry: FunctionRegistry, private readonly log: vscode.LogOutputChannel) {
     const schedule = () => this.schedule();
+    // An npm install writes a package.json per package: none of those is a function's.
+    const scheduleFor = (uri: vscode.Uri) => { if (!/[\\/]node_modules[\\/]/.test(uri.fsPath)) this.schedule(); };
     this.disposables.push(
-      this.watcher.onDidCreate(schedule),
-      this.watcher.onDidChange(schedule),
-      this.watcher.onDidDelete(schedule),
+      this.watcher.onDidCreate(scheduleFor),
+      this.watcher.onDidChange(scheduleFor),
+      this.watcher.onDidDelete(scheduleFor),
       vscode.workspace.onDidChangeWorkspaceFolders(schedule),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('files.exclude') || e.affectsConfiguration(SETTINGS.exclude)) schedule();

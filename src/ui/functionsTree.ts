@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { EVENT_CONTEXT_VALUE, functionContextValue } from '../core/functionStates';
 import { formatMs } from '../core/activitySeries';
 import { describeJobResult } from '../core/jobs';
+import { describeProtocol } from '../core/protocol';
 import { listSavedEvents } from '../core/savedEvents';
 import type { FunctionRegistry } from '../services/functionRegistry';
 import type { FunctionRunner, FunctionState, InstanceSummary } from '../services/functionRunner';
@@ -115,7 +116,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     const item = new vscode.TreeItem(spec.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `function:${spec.name}`;
     const pushed = this.pushedImages?.get(spec.name);
-    item.description = `${RUNTIME_LABELS[spec.runtime]} · ${describeState(state)}${describeLoad(node.runner)}${pushed ? ` · pushed ${shortDigest(pushed.digest)}` : ''}`;
+    const protocol = describeProtocol(spec.protocol);
+    item.description = `${RUNTIME_LABELS[spec.runtime]}${protocol.tag ? ` · ${protocol.tag}` : ''} · ${describeState(state)}${describeLoad(node.runner)}${pushed ? ` · pushed ${shortDigest(pushed.digest)}` : ''}`;
     item.iconPath = stateIcon(state);
     const autoReload = this.autoReloadEnabled(spec.name);
     // State and toggles are encoded for `when` clauses (test/unit/menus.test.ts checks what each state offers).
@@ -123,6 +125,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     // Names, folders and build errors come from the workspace: appendText escapes them, so none renders as a link.
     const tooltip = new vscode.MarkdownString().appendMarkdown('**').appendText(spec.name).appendMarkdown(`** (${RUNTIME_LABELS[spec.runtime]})\n\n`)
       .appendText(spec.folder).appendMarkdown('\n\n').appendText(describeState(state))
+      .appendMarkdown('\n\n').appendText(protocol.summary)
       .appendMarkdown(`\n\nAuto-reload on save: ${autoReload ? 'on' : 'off'}`);
     if (state.lastError) tooltip.appendMarkdown('\n\nLast update failed: ').appendText(state.lastError);
     if (pushed) tooltip.appendMarkdown('\n\nLast pushed: ').appendText(`${pushed.repository}:${pushed.tag}`).appendMarkdown('\n\nDigest: ').appendText(pushed.digest);

@@ -4,6 +4,7 @@ import {
   buildLoadRequest, concurrencyProblem, countProblem, formatLoadLine, formatLoadReport, LOAD_TIME_LIMIT_SECONDS, parseWholeNumber, percentile, RunFigures, summarizeLoad,
   type LoadCounts, type LoadRun,
 } from '../../src/core/loadTest';
+import { cloudEventFromPayload, completeCloudEvent } from '../../src/core/cloudEvents';
 import type { FunctionStats } from '../../src/services/gatewayTypes';
 
 const spec = { functionUrl: 'http://127.0.0.1:4100/hello/', invoke: { method: 'POST', path: '/' }, timeoutSeconds: 30 };
@@ -62,6 +63,17 @@ describe('buildLoadRequest', () => {
     assert.deepEqual(empty.headers, { accept: 'application/json' });
     const get = buildLoadRequest({ ...spec, invoke: { method: 'GET', path: '/' } }, '{"a":1}', 5, 1).options;
     assert.equal(get.body, undefined);
+  });
+
+  it('a CloudEvent goes with the headers and body Invoke sends', () => {
+    const reading = cloudEventFromPayload('{"type":"com.example.tick","source":"/clock","data":{"n":1}}', 'hello');
+    assert.ok(reading.ok);
+    const { options } = buildLoadRequest(spec, completeCloudEvent(reading.event, new Date('2024-05-01T12:00:00Z'), 'id-1'), 5, 1);
+    assert.deepEqual(options.headers, {
+      'ce-specversion': '1.0', 'ce-id': 'id-1', 'ce-source': '/clock', 'ce-type': 'com.example.tick', 'ce-time': '2024-05-01T12:00:00.000Z',
+      'content-type': 'application/json', accept: 'application/json',
+    });
+    assert.equal(options.body, '{"n":1}');
   });
 
   it('never opens more connections than requests (autocannon refuses that)', () => {

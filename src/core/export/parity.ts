@@ -122,6 +122,18 @@ export const PARITY_TABLE: readonly ParityRow[] = [
     knative: 'annotation `autoscaling.knative.dev/scale-to-zero-pod-retention-period` (`300s`): how long the last pod stays once Knative decides to go to zero',
   },
   {
+    field: 'protocol',
+    local: 'how Invoke sends a request: a JSON POST (`http`), or a CloudEvent in binary or structured mode (`cloudevents`, and `functions-framework` with `signatureType` `cloudevent`)',
+    kubernetes: 'local only: the container serves HTTP in the cluster as it does here',
+    knative: 'local only: a Knative Service takes HTTP; CloudEvents reach it from a Broker\'s Trigger or a source, in binary mode',
+  },
+  {
+    field: 'signatureType',
+    local: 'with `protocol` `functions-framework`: `cloudevent` makes Invoke send CloudEvents, `http` and `event` a JSON POST',
+    kubernetes: 'local only: in the container the Functions Framework reads its own `--signature-type` or `FUNCTION_SIGNATURE_TYPE`',
+    knative: 'local only: as for Kubernetes',
+  },
+  {
     field: 'image',
     local: 'where Push Image sends the image',
     kubernetes: 'container `image`: the pushed digest, else `image:latest`, else the `localServerless.registry` setting, else a `REGISTRY/` placeholder',

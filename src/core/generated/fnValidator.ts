@@ -4,7 +4,7 @@
 "use strict";
 module.exports = validate10;
 module.exports.default = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"Local Serverless function (fn.json)","description":"Refines the function defined by the Dockerfile beside this file. Every field is optional.","type":"object","allowComments":true,"allowTrailingCommas":true,"additionalProperties":false,"properties":{"$schema":{"type":"string"},"name":{"type":"string","pattern":"^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$","description":"Function name, unique in the workspace. Default: the folder name."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port the server listens on inside the container. Default: the first EXPOSE in the Dockerfile, else 8080."},"hostPort":{"type":"integer","minimum":1,"maximum":65535,"description":"Ignored: every function is reached through the local gateway's stable URL (http://127.0.0.1:<gateway port>/<name>/), which replaces a pinned port. Remove it.","deprecationMessage":"Ignored: the gateway URL (http://127.0.0.1:<gateway port>/<name>/) replaces a pinned host port. Remove \"hostPort\"."},"invoke":{"type":"object","additionalProperties":false,"properties":{"method":{"type":"string","enum":["GET","POST","PUT","PATCH","DELETE","HEAD","OPTIONS"]},"path":{"type":"string","pattern":"^/","description":"Request path, starting with /."}}},"env":{"type":"object","additionalProperties":{"type":"string"},"description":"Environment variables passed to the container."},"envFile":{"type":"string","description":"A KEY=VALUE file, relative to this folder; its values are never logged."},"memoryMb":{"type":"integer","minimum":6,"description":"Container memory limit in MiB."},"cpus":{"type":"number","exclusiveMinimum":0,"description":"Container CPU limit, e.g. 0.5."},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":900,"description":"Invoke timeout. Default: 30."},"sync":{"type":"array","items":{"type":"string"},"description":"Globs of files copied into the running container on save (no rebuild)."},"rebuild":{"type":"array","items":{"type":"string"},"description":"Globs of files whose change rebuilds the image."},"scale":{"type":"object","additionalProperties":false,"description":"How many instances run behind the local gateway (Knative Serving's meanings, so the same values export to a Knative Service).","properties":{"min":{"type":"integer","minimum":0,"maximum":20,"description":"Instances kept running while the function is on (Knative min-scale). 0: it goes to zero when idle and starts on the next request. Default: 0."},"max":{"type":"integer","minimum":1,"maximum":20,"description":"Most instances (Knative max-scale). Default: 1."},"concurrency":{"type":"integer","minimum":0,"maximum":1000,"description":"Most requests in flight per instance (Knative containerConcurrency); more wait in the queue while instances start. 0: no limit (one instance takes every request). Default: 0."},"queue":{"type":"integer","minimum":0,"maximum":10000,"description":"Requests that may wait for a free instance; one more gets a 503 with Retry-After. Local only. Default: 100."},"idleSeconds":{"type":"number","exclusiveMinimum":0,"maximum":86400,"description":"An instance with no request for this long is stopped and removed while more than min run. Default: 300."}}},"image":{"type":"string","description":"Where Push Image sends the image and what exports run: a full reference such as registry.example.com/team/hello (no tag: the tag is the content digest). Default: the localServerless.registry setting plus the function name."}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"Local Serverless function (fn.json)","description":"Refines the function defined by the Dockerfile beside this file. Every field is optional.","type":"object","allowComments":true,"allowTrailingCommas":true,"additionalProperties":false,"properties":{"$schema":{"type":"string"},"name":{"type":"string","pattern":"^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$","description":"Function name, unique in the workspace. Default: the folder name."},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Port the server listens on inside the container. Default: the first EXPOSE in the Dockerfile, else 8080."},"hostPort":{"type":"integer","minimum":1,"maximum":65535,"description":"Ignored: every function is reached through the local gateway's stable URL (http://127.0.0.1:<gateway port>/<name>/), which replaces a pinned port. Remove it.","deprecationMessage":"Ignored: the gateway URL (http://127.0.0.1:<gateway port>/<name>/) replaces a pinned host port. Remove \"hostPort\"."},"invoke":{"type":"object","additionalProperties":false,"properties":{"method":{"type":"string","enum":["GET","POST","PUT","PATCH","DELETE","HEAD","OPTIONS"]},"path":{"type":"string","pattern":"^/","description":"Request path, starting with /."}}},"env":{"type":"object","additionalProperties":{"type":"string"},"description":"Environment variables passed to the container."},"envFile":{"type":"string","description":"A KEY=VALUE file, relative to this folder; its values are never logged."},"memoryMb":{"type":"integer","minimum":6,"description":"Container memory limit in MiB."},"cpus":{"type":"number","exclusiveMinimum":0,"description":"Container CPU limit, e.g. 0.5."},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":900,"description":"Invoke timeout. Default: 30."},"sync":{"type":"array","items":{"type":"string"},"description":"Globs of files copied into the running container on save (no rebuild)."},"rebuild":{"type":"array","items":{"type":"string"},"description":"Globs of files whose change rebuilds the image."},"scale":{"type":"object","additionalProperties":false,"description":"How many instances run behind the local gateway (Knative Serving's meanings, so the same values export to a Knative Service).","properties":{"min":{"type":"integer","minimum":0,"maximum":20,"description":"Instances kept running while the function is on (Knative min-scale). 0: it goes to zero when idle and starts on the next request. Default: 0."},"max":{"type":"integer","minimum":1,"maximum":20,"description":"Most instances (Knative max-scale). Default: 1."},"concurrency":{"type":"integer","minimum":0,"maximum":1000,"description":"Most requests in flight per instance (Knative containerConcurrency); more wait in the queue while instances start. 0: no limit (one instance takes every request). Default: 0."},"queue":{"type":"integer","minimum":0,"maximum":10000,"description":"Requests that may wait for a free instance; one more gets a 503 with Retry-After. Local only. Default: 100."},"idleSeconds":{"type":"number","exclusiveMinimum":0,"maximum":86400,"description":"An instance with no request for this long is stopped and removed while more than min run. Default: 300."}}},"protocol":{"type":"string","enum":["http","cloudevents","functions-framework"],"enumDescriptions":["A plain HTTP server: Invoke POSTs the payload as JSON.","Takes CloudEvents over HTTP: Invoke sends the saved event's attributes as ce-* headers (binary mode), or the whole event as application/cloudevents+json when the event has \"$mode\": \"structured\".","Runs on Google's Functions Framework: see \"signatureType\"."],"description":"How the function takes a request. Default: detected from the folder (a Functions Framework dependency in package.json or requirements.txt, a Knative func.yaml's invoke), else http."},"signatureType":{"type":"string","enum":["http","event","cloudevent"],"enumDescriptions":["The function takes the HTTP request: Invoke POSTs the payload as JSON.","A background function taking an event as JSON: Invoke POSTs the payload as JSON.","The function takes a CloudEvent: Invoke sends CloudEvents, as with \"protocol\": \"cloudevents\"."],"description":"With \"protocol\": \"functions-framework\" only: the Functions Framework's signature type. Default: its --signature-type flag in package.json's scripts or the Dockerfile's CMD/ENTRYPOINT, else FUNCTION_SIGNATURE_TYPE in \"env\" or the Dockerfile's ENV, else http (the Functions Framework's own default)."},"image":{"type":"string","description":"Where Push Image sends the image and what exports run: a full reference such as registry.example.com/team/hello (no tag: the tag is the content digest). Default: the localServerless.registry setting plus the function name."}}};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^(?=.{1,63}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$", "u");
 const pattern1 = new RegExp("^/", "u");
@@ -589,9 +589,10 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data.image !== undefined){
-if(typeof data.image !== "string"){
-const err47 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.protocol !== undefined){
+let data23 = data.protocol;
+if(typeof data23 !== "string"){
+const err47 = {instancePath:instancePath+"/protocol",schemaPath:"#/properties/protocol/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -600,15 +601,60 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-}
-else {
-const err48 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!(((data23 === "http") || (data23 === "cloudevents")) || (data23 === "functions-framework"))){
+const err48 = {instancePath:instancePath+"/protocol",schemaPath:"#/properties/protocol/enum",keyword:"enum",params:{allowedValues: schema11.properties.protocol.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err48];
 }
 else {
 vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data.signatureType !== undefined){
+let data24 = data.signatureType;
+if(typeof data24 !== "string"){
+const err49 = {instancePath:instancePath+"/signatureType",schemaPath:"#/properties/signatureType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+if(!(((data24 === "http") || (data24 === "event")) || (data24 === "cloudevent"))){
+const err50 = {instancePath:instancePath+"/signatureType",schemaPath:"#/properties/signatureType/enum",keyword:"enum",params:{allowedValues: schema11.properties.signatureType.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data.image !== undefined){
+if(typeof data.image !== "string"){
+const err51 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+}
+else {
+const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
 }
 errors++;
 }

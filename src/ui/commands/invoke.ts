@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { completeCloudEvent, invokePayload } from '../../core/cloudEvents';
 import { CancelledError, UserFacingError } from '../../core/errors';
 import { actionRefusal } from '../../core/functionStates';
 import { describeJobResult } from '../../core/jobs';
@@ -32,6 +33,9 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
     const payloadText = arg instanceof EventNode ? await readSavedEvent(runner.spec.folder, arg.file) : payloadArg ?? (await pickPayload(runner, history));
     const payload = parsePayload(payloadText);
     if (!payload.ok) throw new UserFacingError(payload.message);
+    // A function that takes CloudEvents gets the payload as one (DESIGN.md, Invoking): checked before anything starts.
+    const sent = invokePayload(runner.spec, payload.body);
+    if (!sent.ok) throw new UserFacingError(arg instanceof EventNode ? `events/${path.basename(arg.file)} of ${runner.spec.name}: ${sent.message}` : sent.message);
     requireTrust();
     await history.remember(runner.spec.name, payloadText);
 
@@ -40,7 +44,8 @@ export function invoke(registry: FunctionRegistry, channels: FunctionOutputChann
     // Off (never run, stopped, failed): Invoke is the user asking, so it builds and starts it first.
     const reachable = ['running', 'scaledToZero', 'building'].includes(runner.state.kind);
     const url = reachable ? runner.url : await buildAndRunWithProgress(runner, channels, false, `${runner.spec.name} is not running: building and starting it before the invoke`);
-    const request = buildInvokeRequest(url, runner.spec.invoke, payload.body, runner.spec.timeoutSeconds);
+    // id and time are those of this send, after any build: a saved event without them gets fresh ones each time.
+    const request = buildInvokeRequest(url, runner.spec.invoke, typeof sent.payload === 'string' ? sent.payload : completeCloudEvent(sent.payload), runner.spec.timeoutSeconds);
     const out = channels.get(runner.spec.name);
     try {
       const result = await withProgressSafe(

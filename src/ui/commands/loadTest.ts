@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { completeCloudEvent, invokePayload } from '../../core/cloudEvents';
 import type { Event } from '../../core/emitter';
 import { CancelledError, errorMessage, UserFacingError } from '../../core/errors';
 import { parsePayload } from '../../core/invoke';
@@ -51,6 +52,9 @@ export function loadTest(
     runner.assertConfigured();
     const name = runner.spec.name;
     const payload = arg instanceof EventNode ? await savedEventPayload(runner, arg.file) : await pickPayload(runner);
+    // A function that takes CloudEvents gets the event Invoke would send it, checked before anything starts.
+    const sent = invokePayload(runner.spec, payload.body);
+    if (!sent.ok) throw new UserFacingError(`${payload.label} of ${name}: ${sent.message}`);
     const count = await askWholeNumber(`Load test ${name}: requests`, `How many requests to send, from ${LOAD_COUNT.min} to ${LOAD_COUNT.max}`, LOAD_COUNT.default, countProblem);
     const concurrency = await askWholeNumber(`Load test ${name}: concurrency`, `How many requests in flight at once, from ${LOAD_CONCURRENCY.min} to ${LOAD_CONCURRENCY.max}`, LOAD_CONCURRENCY.default, concurrencyProblem);
     requireTrust();
@@ -59,7 +63,7 @@ export function loadTest(
     }
     const functionUrl = gatewayUrlFor(name);
     if (!functionUrl) throw new UserFacingError(`${name} has no URL on the local gateway yet: Build and Run it, then run the load test again.`);
-    const request = buildLoadRequest({ functionUrl, invoke: runner.spec.invoke, timeoutSeconds: runner.spec.timeoutSeconds }, payload.body, count, concurrency);
+    const request = buildLoadRequest({ functionUrl, invoke: runner.spec.invoke, timeoutSeconds: runner.spec.timeoutSeconds }, typeof sent.payload === 'string' ? sent.payload : completeCloudEvent(sent.payload), count, concurrency);
 
     const out = channels.get(name);
     const figures = new RunFigures(name, activity.latest(name));
