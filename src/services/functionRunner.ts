@@ -9,7 +9,7 @@ import { parseEnvFile } from '../core/fnConfig';
 import type { FunctionSpec } from '../core/functionSpec';
 import { imageTag, LABEL_INSTANCE, LABEL_KIND } from '../core/names';
 import { describeJobResult, mayBeJob } from '../core/jobs';
-import { describeRun, planBuild, planJob, planRun } from '../core/plan';
+import { describeRun, planBuild, planJob, planRun, type BuildNetwork } from '../core/plan';
 import { findFreePort, waitForPort } from '../core/ports';
 import type { FunctionMode } from '../core/scaling';
 import { planUpdate, type FileChange } from '../core/updatePlan';
@@ -84,6 +84,8 @@ export interface PreparedImage {
 export interface RunnerOptions {
   /** How long a new container may take to listen on its port before its start counts as failed (default 30 s). */
   readyTimeoutMs?: number;
+  /** The network builds run in (the localServerless.buildNetwork setting), asked at every build. */
+  buildNetwork?: () => BuildNetwork | undefined;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
@@ -496,8 +498,8 @@ export class FunctionRunner implements Disposable {
     const started = performance.now();
     try {
       const { files, digest } = context ?? await this.buildContext();
-      const build = planBuild(this.spec, this.ownerId, files, digest);
-      this.sink.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context)`);
+      const build = planBuild(this.spec, this.ownerId, files, digest, this.options.buildNetwork?.());
+      this.sink.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context${build.network ? ', host network' : ''})`);
       await this.engine.build(build, (text) => this.sink.append(prefixLines(text, '[build] ')), signal);
       this.sink.appendLine(`[build] done in ${seconds(performance.now() - started)}`);
       throwIfAborted(signal);
