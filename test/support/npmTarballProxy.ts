@@ -65,7 +65,7 @@ export class NpmTarballProxy {
   }
 }
 
-/** Reachable: answers a request for a small tarball's metadata within a few seconds. */
+/** Whether registry.npmjs.org answers this process (its `/-/ping`) within `timeoutMs`. */
 export async function npmRegistryReachable(timeoutMs = 5_000): Promise<boolean> {
   return new Promise((resolve) => {
     const request = https.request(`${UPSTREAM}/-/ping`, { timeout: timeoutMs }, (res) => {
