@@ -33,7 +33,7 @@ import { saveEvent } from './ui/commands/saveEvent';
 import { Ctx } from './ui/ctx';
 import { FunctionDiscovery } from './ui/discovery';
 import { EditorContext } from './ui/editorContext';
-import { configuredEndpoint } from './ui/engineSetting';
+import { configuredBuildNetwork, configuredEndpoint } from './ui/engineSetting';
 import { FunctionsTreeProvider } from './ui/functionsTree';
 import { setContext, SETTINGS, VIEW_ID } from './ui/ids';
 import { FunctionOutputChannels } from './ui/outputChannels';
@@ -84,6 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
     releaseOutput: (name) => channels.release(name),
     legacyWorkspaceId: workspaceId(folder),
     instanceEnv: gateway.instanceEnv,
+    runner: { buildNetwork: configuredBuildNetwork },
   }));
   // Not owned by ctx: it must outlive deactivate's own clean-up (see OrphanReaper).
   const reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, context.globalStorageUri.fsPath, (message) => log.warn(message));

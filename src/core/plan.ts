@@ -15,7 +15,15 @@ export interface BuildRequest {
    * with BuildKit they cost no step; the classic builder adds one at the end.
    */
   labels: Record<string, string>;
+  /**
+   * `host`: the build's RUN steps use the host's network (the build's `networkmode`), for machines
+   * whose containers reach the network only through the host. Unset: the engine's default network.
+   */
+  network?: BuildNetwork;
 }
+
+/** The network a build's RUN steps use, besides the engine's default: only the host's. */
+export type BuildNetwork = 'host';
 
 /** A container to create: plain data, checked by unit tests and executed by the engine adapter. */
 export interface ContainerRequest {
@@ -52,14 +60,19 @@ export function functionLabels(spec: FunctionSpec, ownerId: string): Record<stri
   return { [LABEL_OWNER]: ownerId, [LABEL_FUNCTION]: spec.name, [LABEL_FOLDER]: spec.folder };
 }
 
-/** `contentDigest`: of these files (core/contentDigest.ts), kept on the image to tell whether it is current. */
-export function planBuild(spec: FunctionSpec, ownerId: string, files: string[], contentDigest: string): BuildRequest {
+/**
+ * `contentDigest`: of these files (core/contentDigest.ts), kept on the image to tell whether it is current.
+ * `network`: the localServerless.buildNetwork setting; the network is not part of the digest, since the
+ * same files make the same image on either network.
+ */
+export function planBuild(spec: FunctionSpec, ownerId: string, files: string[], contentDigest: string, network?: BuildNetwork): BuildRequest {
   return {
     contextDir: spec.folder,
     files,
     dockerfile: 'Dockerfile',
     tag: imageTag(spec.name, ownerId),
     labels: { [LABEL_DIGEST]: contentDigest },
+    ...(network ? { network } : {}),
   };
 }
 

@@ -115,6 +115,9 @@ export class DockerEngine implements ContainerEngine {
           dockerfile: request.dockerfile,
           // The Engine API's `labels` (a JSON object in the query): set on the image by either builder.
           labels: request.labels,
+          // Both builders take it: the classic one runs RUN steps in host-network containers, BuildKit
+          // (Docker's) grants its network.host entitlement for it, as `docker build --network host` does.
+          ...(request.network ? { networkmode: request.network } : {}),
           rm: true,
           forcerm: true,
           version,

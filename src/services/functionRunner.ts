@@ -11,7 +11,7 @@ import type { PauseSource } from '../core/invoke';
 import { planDebugInstance, type DebugInstancePlan, type DebugMount, type DebugRuntime } from '../core/debug';
 import { imageTag, LABEL_DEBUG_PORT, LABEL_INSTANCE, LABEL_KIND } from '../core/names';
 import { describeJobResult, mayBeJob } from '../core/jobs';
-import { describeRun, planBuild, planJob, planRun, type RunRequest } from '../core/plan';
+import { describeRun, planBuild, planJob, planRun, type BuildNetwork, type RunRequest } from '../core/plan';
 import { findFreePort, waitForPort } from '../core/ports';
 import type { FunctionMode } from '../core/scaling';
 import { planUpdate, type FileChange } from '../core/updatePlan';
@@ -110,6 +110,8 @@ export interface PreparedImage {
 export interface RunnerOptions {
   /** How long a new container may take to listen on its port before its start counts as failed (default 30 s). */
   readyTimeoutMs?: number;
+  /** The network builds run in (the localServerless.buildNetwork setting), asked at every build. */
+  buildNetwork?: () => BuildNetwork | undefined;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
@@ -616,8 +618,8 @@ export class FunctionRunner implements Disposable {
     const started = performance.now();
     try {
       const { files, digest } = context ?? await this.buildContext();
-      const build = planBuild(this.spec, this.ownerId, files, digest);
-      this.sink.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context)`);
+      const build = planBuild(this.spec, this.ownerId, files, digest, this.options.buildNetwork?.());
+      this.sink.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context${build.network ? ', host network' : ''})`);
       await this.engine.build(build, (text) => this.sink.append(prefixLines(text, '[build] ')), signal);
       this.sink.appendLine(`[build] done in ${seconds(performance.now() - started)}`);
       throwIfAborted(signal);

@@ -34,6 +34,7 @@ export function setContext(key: ContextKeyName, value: boolean): Thenable<unknow
 /** Settings of ours that the code reads. */
 export const SETTINGS = {
   dockerHost: `${PREFIX}.dockerHost`,
+  buildNetwork: `${PREFIX}.buildNetwork`,
   exclude: `${PREFIX}.exclude`,
   autoReload: `${PREFIX}.autoReload`,
   registry: `${PREFIX}.registry`,

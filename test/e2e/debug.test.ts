@@ -108,6 +108,7 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
       await ui.screenshot(`${name}-breakpoint-set`);
 
       await debugFromPalette(name);
+      await ui.showFunctionsView();
       await ui.treeRow(new RegExp(`${name}.*debugging`)).waitFor({ timeout: 90_000 });
       await ui.page.locator('.debug-toolbar').first().waitFor({ timeout: 30_000 });
       const attached = await channelText(name, /debugger attached to \S+ after [\d.]+ s/);
@@ -144,6 +145,7 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
 
       // Ending the session leaves the function running, without the debugger.
       await ui.page.locator('.debug-toolbar .action-label.codicon-debug-disconnect, .debug-toolbar .action-label.codicon-debug-stop').first().click();
+      await ui.showFunctionsView();
       await ui.page.locator('.pane-body .monaco-list-row', { hasText: new RegExp(`${name}.*debugging`) }).first().waitFor({ state: 'detached', timeout: 60_000 });
       await ui.treeRow(new RegExp(`${name}.*running at`)).waitFor({ timeout: 30_000 });
     });
@@ -155,6 +157,7 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
     await ui.runCommand('Local Serverless: Stop Function');
     await ui.pick('hello-node');
     await ui.page.locator('.debug-toolbar').first().waitFor({ state: 'hidden', timeout: 30_000 });
+    await ui.showFunctionsView();
     await ui.treeRow(/hello-node.*stopped/).waitFor({ timeout: 30_000 });
   });
 });

@@ -159,7 +159,7 @@ describe('Debug Function against the real Docker engine', () => {
       assert.equal(answered.status, 200, answered.body);
       assert.deepEqual(JSON.parse(answered.body), { message: 'Hello, Ada!', from: 'dbg-py' });
     } catch (error) {
-      throw new Error(`${(error as Error).message}\nthe function's output:\n${out.text}`);
+      throw new Error(`${(error as Error).message}\nthe function's output:\n${out.text}`, { cause: error });
     } finally {
       dap.close();
     }

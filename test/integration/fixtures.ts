@@ -60,7 +60,7 @@ export async function tempWorkspace(): Promise<TempWorkspace> {
 
 
 /** Writes a function from a real template into the workspace and describes it as discovery would. */
-export async function scaffold(root: string, runtime: 'node' | 'python', name: string): Promise<FunctionSpec> {
+export async function scaffold(root: string, runtime: 'node' | 'node-cloudevents' | 'python', name: string): Promise<FunctionSpec> {
   const folder = path.join(root, name);
   for (const file of renderTemplate(await loadTemplate(TEMPLATES, runtime), { name, port: 8080 })) {
     await fs.mkdir(path.dirname(path.join(folder, file.relativePath)), { recursive: true });

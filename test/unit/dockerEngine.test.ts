@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { CancelledError } from '../../src/core/errors';
-import { demuxDockerStream, jsonLines, readBuildStream, registryError } from '../../src/engine/dockerEngine';
+import type { BuildRequest } from '../../src/core/plan';
+import { DockerEngine, demuxDockerStream, jsonLines, readBuildStream, registryError } from '../../src/engine/dockerEngine';
 import { BuildFailedError, type LogChunk } from '../../src/engine/engine';
 
 /** One frame of Docker's multiplexed attach/logs stream: type, 3 zero bytes, big-endian size, payload. */
@@ -203,5 +209,57 @@ describe('registryError', () => {
     const error = registryError('r.io', new Error('  unauthorized: authentication required\n'));
     assert.equal(error.registry, 'r.io');
     assert.equal(error.detail, 'unauthorized: authentication required');
+  });
+});
+
+describe('DockerEngine.build', () => {
+  // A stand-in Engine API that records each build's query and answers like the classic builder.
+  let server: http.Server;
+  let context: string;
+  const queries: URLSearchParams[] = [];
+  before(async () => {
+    context = await fs.mkdtemp(path.join(os.tmpdir(), 'ls-build-query-'));
+    await fs.writeFile(path.join(context, 'Dockerfile'), 'FROM scratch\n');
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://engine');
+      if (url.pathname.endsWith('/build')) queries.push(url.searchParams);
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify({ stream: 'Step 1/1 : FROM scratch\n' })}\n${JSON.stringify({ stream: 'Successfully built 0123456789ab\n' })}\n`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await fs.rm(context, { recursive: true, force: true });
+  });
+
+  async function buildWith(network: BuildRequest['network']): Promise<URLSearchParams> {
+    // The classic builder: BuildKit would first open a session, which this stand-in does not speak.
+    const previous = process.env.LOCAL_SERVERLESS_BUILDER;
+    process.env.LOCAL_SERVERLESS_BUILDER = 'classic';
+    const engine = new DockerEngine({ host: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`, source: 'test' });
+    if (previous === undefined) delete process.env.LOCAL_SERVERLESS_BUILDER;
+    else process.env.LOCAL_SERVERLESS_BUILDER = previous;
+    try {
+      const request: BuildRequest = { contextDir: context, files: ['Dockerfile'], dockerfile: 'Dockerfile', tag: 'local-serverless/q:dev', labels: {}, ...(network ? { network } : {}) };
+      await engine.build(request, () => undefined);
+      return queries[queries.length - 1];
+    } finally {
+      engine.dispose();
+    }
+  }
+
+  it("asks for the host's network as the build's networkmode", async () => {
+    assert.equal((await buildWith('host')).get('networkmode'), 'host');
+  });
+
+  it('leaves networkmode out when no network is asked for (the engine default)', async () => {
+    const query = await buildWith(undefined);
+    assert.equal(query.get('t'), 'local-serverless/q:dev');
+    assert.equal(query.has('networkmode'), false);
   });
 });

@@ -66,8 +66,12 @@ describe('the typed ids match the manifest', () => {
     assert.ok(read.length >= 5, read.join(', '));
     assert.deepEqual(read.filter((name) => !contributed.includes(name)), []);
     const restricted = (manifest as unknown as { capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } }).capabilities.untrustedWorkspaces.restrictedConfigurations;
-    // The engine address, and where images are pushed: an untrusted workspace chooses neither.
-    assert.deepEqual([...restricted].sort(), ['localServerless.dockerHost', 'localServerless.registry']);
+    // The engine address, the host's network for builds, and where images are pushed: an untrusted workspace chooses none.
+    assert.deepEqual([...restricted].sort(), ['localServerless.buildNetwork', 'localServerless.dockerHost', 'localServerless.registry']);
+    // A build in the host's network reaches the host's 127.0.0.1: no workspace, trusted or not, turns it on.
+    const properties = manifest.contributes.configuration.properties as Record<string, { scope?: string; default?: unknown }>;
+    assert.equal(properties['localServerless.buildNetwork'].scope, 'machine');
+    assert.equal(properties['localServerless.buildNetwork'].default, 'default');
   });
 
   it('no source file outside src/ui/ids.ts spells a command, view or context key as a literal', () => {

@@ -130,4 +130,11 @@ describe('planBuild', () => {
   it('labels the image with the content digest of its context', () => {
     assert.deepEqual(planBuild(spec(), WS, ['Dockerfile'], 'ab'.repeat(32)).labels, { 'local-serverless.digest': 'ab'.repeat(32) });
   });
+
+  it("builds in the host's network only when asked, without changing the content digest label", () => {
+    const host = planBuild(spec(), WS, ['Dockerfile'], 'ab'.repeat(32), 'host');
+    assert.equal(host.network, 'host');
+    assert.deepEqual(host.labels, planBuild(spec(), WS, ['Dockerfile'], 'ab'.repeat(32)).labels);
+    assert.equal('network' in planBuild(spec(), WS, ['Dockerfile'], 'ab'.repeat(32)), false, 'the engine default: no networkmode at all');
+  });
 });
