@@ -35,7 +35,7 @@ export function debugRuntimeOf(runtime: Runtime): { ok: true; runtime: DebugRunt
 export const NODE_PRELOAD = `'use strict';
 // Local Serverless: opens the inspector for Debug Function (loaded through NODE_OPTIONS).
 const script = require('path').basename(process.argv[1] || '');
-const wrapper = /^(npm|npx|yarn|yarnpkg|pnpm|pnpx|corepack)(-cli)?(\\.c?js)?$/.test(script);
+const wrapper = /^(npm|npx|yarn|yarnpkg|pnpm|pnpx|corepack|nodemon)(-cli)?(\\.c?js)?$/.test(script) || /^yarn-[\\d.]+(-[\\w.]+)?\\.c?js$/.test(script);
 if (!wrapper && !process.env.LOCAL_SERVERLESS_INSPECTOR) {
   process.env.LOCAL_SERVERLESS_INSPECTOR = String(process.pid);
   try {
@@ -146,8 +146,19 @@ export interface PathMapping {
  * directory, used when the Dockerfile copies nothing recognisable.
  */
 export function pathMappingsFor(folder: string, dockerfileText: string, workingDir: string): PathMapping[] {
-  const mappings: PathMapping[] = [];
-  let workdir = '/';
+  // Per stage: its WORKDIR (undefined: the base image's own, known only as the container's working
+  // directory), its ARG/ENV values (for $VAR in WORKDIR and destinations) and its copies. A stage
+  // built FROM an earlier one starts with what that one had.
+  interface Stage { workdir: string | undefined; vars: Map<string, string>; mappings: PathMapping[] }
+  const stages = new Map<string, Stage>();
+  const globalArgs = new Map<string, string>();
+  let stage: Stage | undefined;
+  const resolve = (target: string): string | undefined => {
+    const expanded = expandVariables(target, stage?.vars ?? globalArgs);
+    if (expanded === undefined) return undefined;
+    if (path.posix.isAbsolute(expanded)) return path.posix.resolve(expanded);
+    return path.posix.resolve(stage?.workdir ?? (workingDir || '/'), expanded);
+  };
   const lines = dockerfileText.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   for (const line of lines) {
     const match = /^(\S+)\s*(.*)$/.exec(line);
@@ -155,30 +166,67 @@ export function pathMappingsFor(folder: string, dockerfileText: string, workingD
     const keyword = match[1].toUpperCase();
     const rest = match[2];
     if (keyword === 'FROM') {
-      workdir = '/';
-      mappings.length = 0; // only the final stage's copies are in the image
-    } else if (keyword === 'WORKDIR') {
-      const dir = unquote(rest);
-      workdir = path.posix.resolve(workdir, dir);
-    } else if (keyword === 'COPY' || keyword === 'ADD') {
+      const [image, as, name] = rest.split(/\s+/).filter((w) => !w.startsWith('--'));
+      const parent = image ? stages.get(image.toLowerCase()) : undefined;
+      stage = parent
+        ? { workdir: parent.workdir, vars: new Map(parent.vars), mappings: [...parent.mappings] }
+        : { workdir: undefined, vars: new Map(globalArgs), mappings: [] };
+      if (as?.toUpperCase() === 'AS' && name) stages.set(name.toLowerCase(), stage);
+    } else if ((keyword === 'ARG' || keyword === 'ENV') && stage === undefined && keyword === 'ARG') {
+      for (const [name, value] of assignments(rest)) globalArgs.set(name, value);
+    } else if ((keyword === 'ARG' || keyword === 'ENV') && stage) {
+      for (const [name, value] of assignments(rest)) {
+        const expanded = expandVariables(value, stage.vars);
+        if (expanded !== undefined) stage.vars.set(name, expanded);
+        else stage.vars.delete(name);
+      }
+    } else if (keyword === 'WORKDIR' && stage) {
+      stage.workdir = resolve(unquote(rest));
+    } else if ((keyword === 'COPY' || keyword === 'ADD') && stage) {
       const args = copyArguments(rest);
       if (!args || args.flags.some((f) => f.startsWith('--from'))) continue;
-      const dest = path.posix.resolve(workdir, args.destination);
+      const dest = resolve(args.destination);
+      if (dest === undefined) continue;
       for (const source of args.sources) {
         // A URL is tested as written: normalizing turns its `//` into `/`.
         if (/^[a-z]+:\/\//i.test(source)) continue;
         const relative = path.posix.normalize(source.replace(/\/+$/, '') || '.');
-        if (relative.startsWith('..') || /[*?[]/.test(relative)) continue;
+        if (relative.startsWith('..') || /[*?[$]/.test(relative)) continue;
         // A file (has an extension, and the destination is not a folder) maps nothing useful.
         const isFolder = relative === '.' || source.endsWith('/') || !path.posix.extname(relative);
         if (!isFolder) continue;
-        mappings.push({ localRoot: relative === '.' ? folder : path.join(folder, ...relative.split('/')), remoteRoot: dest });
+        stage.mappings.push({ localRoot: relative === '.' ? folder : path.join(folder, ...relative.split('/')), remoteRoot: dest });
       }
     }
   }
+  const mappings = stage?.mappings ?? [];
   if (!mappings.length) return [{ localRoot: folder, remoteRoot: workingDir || '/' }];
   // The broadest (shortest local root) first; among equals, the later copy wins (it overwrites).
   return mappings.map((m, i) => ({ m, i })).sort((a, b) => a.m.localRoot.length - b.m.localRoot.length || b.i - a.i).map(({ m }) => m);
+}
+
+/** `ARG A=1 B`, `ENV A=1 B="two"`, or the older `ENV A the rest`: names with values (an ARG without one is left out). */
+function assignments(rest: string): Array<[string, string]> {
+  const legacy = /^([A-Za-z_][A-Za-z0-9_]*)\s+([^=]*)$/.exec(rest.trim());
+  if (legacy) return [[legacy[1], legacy[2].trim()]];
+  const out: Array<[string, string]> = [];
+  for (const match of rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g)) {
+    out.push([match[1], match[2].replace(/^(["'])(.*)\1$/, '$2')]);
+  }
+  return out;
+}
+
+/** `$VAR`, `${VAR}`, `${VAR:-default}`; undefined when a variable is unknown (the path cannot be told). */
+function expandVariables(text: string, vars: Map<string, string>): string | undefined {
+  let unknown = false;
+  const expanded = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, braced: string | undefined, fallback: string | undefined, bare: string | undefined) => {
+    const value = vars.get((braced ?? bare) as string);
+    if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback;
+    unknown = true;
+    return '';
+  });
+  return unknown ? undefined : expanded;
 }
 
 function unquote(text: string): string {

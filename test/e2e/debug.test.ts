@@ -36,6 +36,9 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
   /** Clicks the editor's gutter (the glyph margin, left of the line numbers) beside `line`, as a person sets a breakpoint. */
   async function clickGutter(line: number): Promise<void> {
     const editor = ui.page.locator('.editor-group-container.active .monaco-editor').first();
+    // The code lenses above the handler move the lines down when they appear: click once they are there.
+    await editor.locator('.codelens-decoration', { hasText: 'Invoke' }).first().waitFor({ timeout: 30_000 });
+    await ui.page.waitForTimeout(300);
     const number = editor.locator('.margin-view-overlays .line-numbers', { hasText: new RegExp(`^${line}$`) }).first();
     await number.waitFor({ timeout: 10_000 });
     const box = await number.boundingBox();
@@ -74,8 +77,11 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
     await ui.page.keyboard.press('Control+H');
     const find = ui.page.locator('.editor-widget.find-widget textarea[aria-label="Find"], .editor-widget.find-widget .find-part .input').first();
     await find.waitFor({ timeout: 5_000 });
+    // The widget keeps what was typed last time: replace it, do not add to it.
+    await ui.page.keyboard.press('Control+A');
     await ui.page.keyboard.type(from);
     await ui.page.locator('.editor-widget.find-widget .replace-part textarea, .editor-widget.find-widget .replace-part .input').first().click();
+    await ui.page.keyboard.press('Control+A');
     await ui.page.keyboard.type(to);
     await ui.page.keyboard.press('Control+Alt+Enter');
     await ui.page.keyboard.press('Escape');
@@ -96,10 +102,11 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
   }
 
   for (const runtime of [
-    { name: 'hello-node', file: 'hello-node/handler.js', line: 5, edit: ['Hello, ', 'Howdy, '] as const, label: 'Node.js' },
-    { name: 'hello-python', file: 'hello-python/handler.py', line: 7, edit: ['Hello, ', 'Howdy, '] as const, label: 'Python' },
+    { name: 'hello-node', file: 'hello-node/handler.js', line: 5, edit: ['Hello, ', 'Howdy, '] as const, label: 'Node.js', start: 'palette' },
+    // F5 in the handler, with no launch.json: our debug type is the one for Python files here.
+    { name: 'hello-python', file: 'hello-python/handler.py', line: 7, edit: ['Hello, ', 'Howdy, '] as const, label: 'Python', start: 'F5' },
   ]) {
-    test(`${runtime.label}: a breakpoint set in the gutter stops an Invoke, Continue gives the reply, and after a save it stops again in the new code`, async () => {
+    test(`${runtime.label} (Debug Function from ${runtime.start === 'F5' ? 'F5' : 'the palette'}): a breakpoint set in the gutter stops an Invoke, Continue gives the reply, and after a save it stops again in the new code`, async () => {
       const { name } = runtime;
       // Build and Run first, for the figure it is compared with.
       await ui.ensureRunning(name);
@@ -107,7 +114,12 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
       await clickGutter(runtime.line);
       await ui.screenshot(`${name}-breakpoint-set`);
 
-      await debugFromPalette(name);
+      if (runtime.start === 'F5') {
+        await ui.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+        await ui.page.keyboard.press('F5');
+      } else {
+        await debugFromPalette(name);
+      }
       await ui.showFunctionsView();
       await ui.treeRow(new RegExp(`${name}.*debugging`)).waitFor({ timeout: 90_000 });
       await ui.page.locator('.debug-toolbar').first().waitFor({ timeout: 30_000 });
@@ -153,7 +165,9 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
 
   test('Stop Function ends the debug session', async () => {
     await debugFromPalette('hello-node');
-    await ui.page.locator('.debug-toolbar').first().waitFor({ timeout: 90_000 });
+    await ui.showFunctionsView();
+    await ui.treeRow(/hello-node.*debugging/).waitFor({ timeout: 90_000 });
+    await ui.page.locator('.debug-toolbar').first().waitFor({ timeout: 30_000 });
     await ui.runCommand('Local Serverless: Stop Function');
     await ui.pick('hello-node');
     await ui.page.locator('.debug-toolbar').first().waitFor({ state: 'hidden', timeout: 30_000 });
