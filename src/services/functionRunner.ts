@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import { formatMs } from '../core/activitySeries';
+import { linePrefixer } from '../core/outputText';
 import { listContextFiles } from '../core/buildContext';
 import { contentDigest, LABEL_DIGEST } from '../core/contentDigest';
 import { Emitter, type Disposable } from '../core/emitter';
@@ -620,7 +621,8 @@ export class FunctionRunner implements Disposable {
       const { files, digest } = context ?? await this.buildContext();
       const build = planBuild(this.spec, this.ownerId, files, digest, this.options.buildNetwork?.());
       this.sink.appendLine(`[build] ${this.spec.name}: building ${build.tag} (${files.length} files in context${build.network ? ', host network' : ''})`);
-      await this.engine.build(build, (text) => this.sink.append(prefixLines(text, '[build] ')), signal);
+      const prefixed = linePrefixer('[build] ');
+      await this.engine.build(build, (text) => this.sink.append(prefixed(text)), signal);
       this.sink.appendLine(`[build] done in ${seconds(performance.now() - started)}`);
       throwIfAborted(signal);
       const reload = (await this.engine.imageLabels(build.tag))?.[RELOAD_LABEL];
@@ -1006,10 +1008,6 @@ function shownLatency(stats: FunctionStats | undefined): string | undefined {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
-}
-
-function prefixLines(text: string, prefix: string): string {
-  return text.replace(/^(?=.)/gm, prefix);
 }
 
 /** A sync restarted the container and its process exited: nothing serves until the next Build and Run. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { DEBUG_TYPE, debugRuntimeOf, nodeAttachConfiguration, pathMappingsFor, pythonAttachConfiguration, type DebugRuntime } from '../core/debug';
+import { DEBUG_DIR, DEBUG_TYPE, debugRuntimeOf, nodeAttachConfiguration, pathMappingsFor, pythonAttachConfiguration, type DebugRuntime } from '../core/debug';
 import { UserFacingError } from '../core/errors';
 import { actionRefusal } from '../core/functionStates';
 import { locateDebugpy } from '../services/debugpyLocator';
@@ -90,14 +90,17 @@ export class FunctionDebugger implements vscode.Disposable {
   private async attach(runner: FunctionRunner, target: DebugTarget): Promise<void> {
     const name = runner.spec.name;
     const mappings = pathMappingsFor(runner.spec.folder, await fs.readFile(runner.spec.dockerfile, 'utf8').catch(() => ''), target.workingDir);
-    const configuration = target.runtime === 'node' ? nodeAttachConfiguration(name, target.hostPort, mappings) : pythonAttachConfiguration(name, target.hostPort, mappings);
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(runner.spec.folder));
+    // VS Code sends every breakpoint to every session; debugpy warns in the channel about each file it
+    // cannot place. The rest of the workspace maps to a folder that does not exist in the container.
+    const elsewhere = folder && folder.uri.fsPath !== runner.spec.folder ? [{ localRoot: folder.uri.fsPath, remoteRoot: `${DEBUG_DIR}/not-in-this-function` }] : [];
+    const configuration = target.runtime === 'node' ? nodeAttachConfiguration(name, target.hostPort, mappings) : pythonAttachConfiguration(name, target.hostPort, [...mappings, ...elsewhere]);
     const previous = this.attached.get(name);
     const entry: Attached = previous ?? { runner, target, replacing: false, listener: runner.onDidChangeDebugTarget((next) => void this.onTargetChanged(name, next)) };
     entry.target = target;
     entry.replacing = false;
     entry.session = undefined;
     this.attached.set(name, entry);
-    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(runner.spec.folder));
     const ok = await vscode.debug.startDebugging(folder, configuration as vscode.DebugConfiguration, { suppressDebugView: false });
     if (!ok) {
       this.forget(name);

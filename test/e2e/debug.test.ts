@@ -34,10 +34,10 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
   });
 
   /** Clicks the editor's gutter (the glyph margin, left of the line numbers) beside `line`, as a person sets a breakpoint. */
-  async function clickGutter(line: number): Promise<void> {
+  async function clickGutter(line: number, lenses = true): Promise<void> {
     const editor = ui.page.locator('.editor-group-container.active .monaco-editor').first();
     // The code lenses above the handler move the lines down when they appear: click once they are there.
-    await editor.locator('.codelens-decoration', { hasText: 'Invoke' }).first().waitFor({ timeout: 30_000 });
+    if (lenses) await editor.locator('.codelens-decoration', { hasText: 'Invoke' }).first().waitFor({ timeout: 30_000 });
     await ui.page.waitForTimeout(300);
     const number = editor.locator('.margin-view-overlays .line-numbers', { hasText: new RegExp(`^${line}$`) }).first();
     await number.waitFor({ timeout: 10_000 });
@@ -64,10 +64,10 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
     await ui.page.locator('.debug-toolbar .action-label.codicon-debug-continue').first().click();
   }
 
-  async function invokeWithSavedEvent(name: string): Promise<void> {
+  async function invokeWithSavedEvent(name: string, event = 'events/hello.json'): Promise<void> {
     await ui.runCommand('Local Serverless: Invoke Function');
     await ui.pick(name);
-    await ui.pick('events/hello.json');
+    await ui.pick(event);
   }
 
   /** Replaces `from` by `to` in the active editor through Find and Replace, then saves with Ctrl+S. */
@@ -108,12 +108,15 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
   ]) {
     test(`${runtime.label} (Debug Function from ${runtime.start === 'F5' ? 'F5' : 'the palette'}): a breakpoint set in the gutter stops an Invoke, Continue gives the reply, and after a save it stops again in the new code`, async () => {
       const { name } = runtime;
-      // Build and Run first, for the figure it is compared with.
+      // Build and Run first, for the figure it is compared with (from the command to the row saying it runs).
+      const buildAndRunStarted = Date.now();
       await ui.ensureRunning(name);
+      const buildAndRunMs = Date.now() - buildAndRunStarted;
       await ui.openFile(runtime.file);
       await clickGutter(runtime.line);
       await ui.screenshot(`${name}-breakpoint-set`);
 
+      const debugStarted = Date.now();
       if (runtime.start === 'F5') {
         await ui.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
         await ui.page.keyboard.press('F5');
@@ -123,8 +126,9 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
       await ui.showFunctionsView();
       await ui.treeRow(new RegExp(`${name}.*debugging`)).waitFor({ timeout: 90_000 });
       await ui.page.locator('.debug-toolbar').first().waitFor({ timeout: 30_000 });
+      const debugMs = Date.now() - debugStarted;
       const attached = await channelText(name, /debugger attached to \S+ after [\d.]+ s/);
-      figures.push(`${name}: ${/debugger attached to \S+ after [\d.]+ s \([^)]*\)/.exec(attached)?.[0]}; ${/running at \S+ \([^)]*build [\d.]+ s, start [\d.]+ s\)/.exec(attached)?.[0] ?? ''}`);
+      figures.push(`${name}: in the UI, Build and Run → running ${buildAndRunMs} ms; Debug Function (${runtime.start}) → debugging and the debug toolbar up ${debugMs} ms; the channel: ${/debugger attached to \S+ after [\d.]+ s/.exec(attached)?.[0]}, ${/running at \S+ \(\S+; build [\d.]+ s, start [\d.]+ s\)/.exec(attached)?.[0] ?? ''}`);
 
       await ui.openFile(runtime.file);
       await invokeWithSavedEvent(name);
@@ -162,6 +166,37 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
       await ui.treeRow(new RegExp(`${name}.*running at`)).waitFor({ timeout: 30_000 });
     });
   }
+
+  test('an image that does not reload (existing-python-app, no fn.json): a save rebuilds, the session moves to the new instance by itself and stops in the new code', async () => {
+    const name = 'existing-python-app';
+    const file = 'existing-python-app/app.py';
+    await ui.openFile(file);
+    await clickGutter(14, false);
+    await debugFromPalette(name);
+    await ui.showFunctionsView();
+    await ui.treeRow(new RegExp(`${name}.*debugging`)).waitFor({ timeout: 120_000 });
+    await ui.openFile(file);
+    await invokeWithSavedEvent(name, 'events/order.json');
+    await stoppedOn(14);
+    await clickContinue();
+    await ui.waitForEditorText('"service": "existing-python-app"', '.monaco-editor .view-lines', 30_000);
+
+    await ui.openFile(file);
+    const saved = await editAndSave('"service": "existing-python-app"', '"service": "edited-app"');
+    await until('the saved edit', () => fs.readFileSync(path.join(session.workspace, file), 'utf8').includes('"service": "edited-app"'), 10_000);
+    const moved = await channelText(name, /debugger attached again to \S+ \(new instance\)/);
+    figures.push(`${name}: save → ${/changed → rebuild .* new code serving after \d+ ms/.exec(moved)?.[0] ?? '(rebuild line not found)'}; then the session moved to the new instance`);
+    await ui.openFile(file);
+    await invokeWithSavedEvent(name, 'events/order.json');
+    await stoppedOn(14);
+    figures.push(`${name}: from Ctrl+S to stopped in the rebuilt instance ${Date.now() - saved} ms`);
+    await ui.screenshot(`${name}-stopped-after-rebuild`);
+    await clickContinue();
+    await ui.waitForEditorText('"service": "edited-app"', '.monaco-editor .view-lines', 30_000);
+    await ui.page.locator('.debug-toolbar .action-label.codicon-debug-disconnect, .debug-toolbar .action-label.codicon-debug-stop').first().click();
+    await ui.showFunctionsView();
+    await ui.page.locator('.pane-body .monaco-list-row', { hasText: new RegExp(`${name}.*debugging`) }).first().waitFor({ state: 'detached', timeout: 60_000 });
+  });
 
   test('Stop Function ends the debug session', async () => {
     await debugFromPalette('hello-node');
