@@ -9,15 +9,15 @@ import { resolveEnvFile } from '../core/envFile';
 import { parseEnvFile } from '../core/fnConfig';
 import type { FunctionSpec } from '../core/functionSpec';
 import type { PauseSource } from '../core/invoke';
-import { planDebugInstance, type DebugInstancePlan, type DebugMount, type DebugRuntime } from '../core/debug';
 import { imageTag, LABEL_DEBUG_PORT, LABEL_INSTANCE, LABEL_KIND } from '../core/names';
 import { describeJobResult, mayBeJob } from '../core/jobs';
-import { describeRun, planBuild, planJob, planRun, type BuildNetwork, type RunRequest } from '../core/plan';
+import { describeRun, planBuild, planJob, planRun, type BuildNetwork } from '../core/plan';
 import { findFreePort, waitForPort } from '../core/ports';
 import type { FunctionMode } from '../core/scaling';
 import { planUpdate, type FileChange } from '../core/updatePlan';
 import { remotePublishNotice } from '../engine/endpoint';
 import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent } from '../engine/engine';
+import { DebugMode, type DebugOptions, type DebugStatus, type DebugTarget } from './debugMode';
 import type { FunctionStats, GatewayFunction } from './gatewayTypes';
 import { Instance } from './instance';
 import { runJob, type JobResult } from './jobRunner';
@@ -59,31 +59,8 @@ export type ContainerState =
  */
 export type FunctionState = ContainerState & { lastError?: string; debugging?: DebugStatus };
 
-/** Debug Function is on: one instance, its debugger published on 127.0.0.1. */
-export interface DebugStatus {
-  runtime: DebugRuntime;
-  /** The debugger holds the function at a breakpoint: request deadlines stand still. */
-  paused: boolean;
-}
+export type { DebugOptions, DebugStatus, DebugTarget } from './debugMode';
 
-/** What Debug Function asks of the runner. */
-export interface DebugOptions {
-  runtime: DebugRuntime;
-  /** A host's debugpy, mounted read-only into a Python instance (see core/debug.ts debugpyMountsFor). */
-  debugpyMounts: DebugMount[];
-}
-
-/** Where a debugger attaches: the debugged instance, its debugger's port on 127.0.0.1 and its working directory. */
-export interface DebugTarget {
-  runtime: DebugRuntime;
-  instanceId: string;
-  hostPort: number;
-  workingDir: string;
-  /** Counts the debugged process's restarts (a sync of an image that does not reload on SIGHUP). */
-  restarts: number;
-}
-
-/** Image label by which a Dockerfile says SIGHUP reloads its code in place (the templates set it). */
 export const RELOAD_LABEL = 'local-serverless.reload';
 
 /** How a runner reaches the gateway: the registry's adapter over the gateway handle. */
@@ -164,13 +141,12 @@ export class FunctionRunner implements Disposable {
   /** Scale-ups running beside the update queue: Stop and disposal wait for them. */
   private readonly scaling = new Set<Promise<unknown>>();
   private disposed = false;
-  /** Debug Function is on: the next instances (exactly one) run with the debugger. */
-  private debugging: DebugOptions | undefined;
-  private debugPaused_ = false;
-  private readonly pauseEmitter = new Emitter<boolean>();
-  private readonly debugTargetEmitter = new Emitter<DebugTarget | undefined>();
+  /** Debug Function: while on, the instances (exactly one) run with the debugger. */
+  private readonly debug: DebugMode;
   /** The debugged instance changed (a rebuild rolled it, a sync restarted it, it stopped): attach again or end. */
-  readonly onDidChangeDebugTarget = this.debugTargetEmitter.event;
+  readonly onDidChangeDebugTarget: DebugMode['onDidChangeTarget'];
+  /** Whether the debugger holds the function at a breakpoint, and when that changes: Invoke's clock follows it. */
+  readonly pauses: PauseSource;
   /** A removed function's channel is closed (VS Code throws on writing to it): nothing is written once disposed. */
   private readonly sink: OutputSink = {
     append: (text) => {
@@ -189,45 +165,25 @@ export class FunctionRunner implements Disposable {
     private readonly routing: Routing,
     private readonly options: RunnerOptions = {},
   ) {
+    this.debug = new DebugMode(engine);
+    this.onDidChangeDebugTarget = this.debug.onDidChangeTarget;
+    this.pauses = this.debug.pauses;
     this.refresh();
   }
 
   /** fn.json's scale, or exactly one instance while a debugger is attached (DESIGN.md: a debugged function runs one). */
   private get scale(): FunctionSpec['scale'] {
-    return this.debugging ? { ...this.spec.scale, min: 1, max: 1 } : this.spec.scale;
-  }
-
-  private get debugPaused(): boolean {
-    return this.debugPaused_;
-  }
-
-  private set debugPaused(paused: boolean) {
-    if (paused === this.debugPaused_) return;
-    this.debugPaused_ = paused;
-    (this.pauses as { paused: boolean }).paused = paused;
-    this.pauseEmitter.fire(paused);
+    return this.debug.scale(this.spec.scale);
   }
 
   /** Debug Function is on (its instance may be starting or restarting). */
   get isDebugging(): boolean {
-    return this.debugging !== undefined;
+    return this.debug.on;
   }
-
-  /** Whether the debugger holds the function at a breakpoint, and when that changes: Invoke's clock follows it. */
-  readonly pauses: PauseSource = {
-    paused: false,
-    onDidChange: (listener) => {
-      const subscription = this.pauseEmitter.event(listener);
-      return () => subscription.dispose();
-    },
-  };
 
   /** The debugged instance, once it answers. */
   get debugTarget(): DebugTarget | undefined {
-    if (!this.debugging) return undefined;
-    const instance = [...this.instances.values()].find((i) => i.debug && i.state === 'ready');
-    if (!instance?.debug) return undefined;
-    return { runtime: this.debugging.runtime, instanceId: instance.id, hostPort: instance.debug.hostPort, workingDir: instance.workingDir, restarts: instance.debug.restarts };
+    return this.debug.target(this.instances.values());
   }
 
   /**
@@ -237,15 +193,14 @@ export class FunctionRunner implements Disposable {
   startDebugging(options: DebugOptions, signal?: AbortSignal): Promise<DebugTarget> {
     this.assertConfigured();
     if (this.resting.kind === 'job' || this.resting.kind === 'jobRunning') throw new UserFacingError(`${this.spec.name} runs as a job (it exits without listening on a port): Debug Function attaches to functions that serve requests.`);
-    const previous = this.debugging;
-    this.debugging = options;
+    const previous = this.debug.begin(options);
     return this.exclusive(true, signal, async (abort) => {
       await this.update(abort);
       const target = this.debugTarget;
       if (!target) throw new UserFacingError(`${this.spec.name} started, but its debugger did not: see its output channel.`);
       return target;
     }).catch((error: unknown) => {
-      if (this.debugging === options && !this.debugTarget) this.debugging = previous;
+      if (!this.debugTarget) this.debug.restore(options, previous);
       this.refresh();
       throw error;
     });
@@ -256,11 +211,8 @@ export class FunctionRunner implements Disposable {
    * own scale). Nothing to do when it is off or already stopped.
    */
   async stopDebugging(): Promise<void> {
-    if (!this.debugging) return;
-    this.debugging = undefined;
-    this.debugPaused = false;
+    if (!this.debug.end()) return;
     this.publish();
-    this.debugTargetEmitter.fire(undefined);
     if (this.mode !== 'on' || !this.liveInstances().some((i) => i.debug)) return;
     this.sink.appendLine(`■ debugging ${this.spec.name} ended: it runs on without the debugger`);
     await this.exclusive(true, undefined, (abort) => this.update(abort)).catch((error: unknown) => {
@@ -270,9 +222,7 @@ export class FunctionRunner implements Disposable {
 
   /** The debugger stopped at a breakpoint (true) or went on (false): the gateway's clocks for this function follow. */
   setDebuggerPaused(paused: boolean): void {
-    if (!this.debugging || this.debugPaused === paused) return;
-    this.debugPaused = paused;
-    this.publish();
+    if (this.debug.setPaused(paused)) this.publish();
   }
 
   private get readyTimeoutMs(): number {
@@ -513,7 +463,7 @@ export class FunctionRunner implements Disposable {
       instance.state = 'ready';
       if (instance.debug) instance.debug.restarts++;
       this.publish();
-      if (instance.debug) this.debugTargetEmitter.fire(this.debugTarget);
+      if (instance.debug) this.debug.announce(this.debugTarget);
     } catch (error) {
       // Same container, new files: when the restarted process exits there is no old code to fall back on.
       const info = await this.engine.inspect(id).catch(() => undefined);
@@ -546,16 +496,16 @@ export class FunctionRunner implements Disposable {
       await this.buildImage(signal);
       const built = performance.now();
       // While debugging exactly one (the debugged one); else as many as serve now, at least max(min, 1).
-      const count = this.debugging ? 1 : Math.max(this.spec.scale.min, 1, old.filter((i) => !i.debug).length);
+      const count = this.debug.on ? 1 : Math.max(this.spec.scale.min, 1, old.filter((i) => !i.debug).length);
       this.step = 'start';
       this.refresh();
       const fresh = await this.startInstances(count, signal, 'all');
       if (!fresh.length) return this.url; // it was a job: it ran to completion
       this.retire(old);
       const labels = fresh.map((i) => i.label).join(', ');
-      this.sink.appendLine(`▶ ${this.spec.name} running at ${this.url}/ (${labels}; build ${seconds(built - started)}, start ${seconds(performance.now() - built)})${this.debugging ? `, debugger on 127.0.0.1:${fresh[0].debug?.hostPort}` : ''}`);
+      this.sink.appendLine(`▶ ${this.spec.name} running at ${this.url}/ (${labels}; build ${seconds(built - started)}, start ${seconds(performance.now() - built)})${this.debug.on ? `, debugger on 127.0.0.1:${fresh[0].debug?.hostPort}` : ''}`);
       this.setLastError(undefined);
-      if (this.debugging) this.debugTargetEmitter.fire(this.debugTarget);
+      if (this.debug.on) this.debug.announce(this.debugTarget);
       return this.url;
     } catch (error) {
       const cancelled = isCancellation(error);
@@ -663,7 +613,7 @@ export class FunctionRunner implements Disposable {
     const label = `${this.spec.name}-${this.nextLabel++}`;
     const request = planRun(this.spec, this.ownerId, hostPort, { ...this.routing.instanceEnv, ...envFileValues });
     request.labels[LABEL_INSTANCE] = label;
-    const debug = this.debugging ? await this.planDebug(request) : undefined;
+    const debug = await this.debug.planInstance(request, this.spec);
     throwIfAborted(signal);
     this.sink.appendLine(`[run] ${label}: ${describeRun(request)}`);
     const id = await this.engine.create(request);
@@ -703,20 +653,6 @@ export class FunctionRunner implements Disposable {
       if (isCancellation(error)) throw error;
       throw new StartFailedError(failure.message, failure.remedy);
     }
-  }
-
-  /** Adds the debugger to an instance's request: its env, its port on 127.0.0.1, debugpy's mounts; returns the files to write in. */
-  private async planDebug(request: RunRequest): Promise<DebugInstancePlan> {
-    const options = this.debugging as DebugOptions;
-    if (options.runtime === 'python' && this.engine.remote) {
-      throw new UserFacingError(`Debugging a Python function needs the engine on this machine (debugpy is mounted from here), and ${this.spec.name}'s engine is on ${this.engine.remote.hostname}.`);
-    }
-    const plan = planDebugInstance(options.runtime, (await this.engine.imageEnv(request.image)) ?? {}, this.spec.env, options.debugpyMounts);
-    request.env = { ...request.env, ...plan.env };
-    request.debugPort = { containerPort: plan.containerPort, hostPort: await findFreePort() };
-    request.readOnlyMounts = plan.mounts;
-    request.labels[LABEL_DEBUG_PORT] = String(plan.containerPort);
-    return plan;
   }
 
   /** No EXPOSE and no port in fn.json, and its container exited at start: a job, not a broken server. */
@@ -873,11 +809,8 @@ export class FunctionRunner implements Disposable {
     const wasOn = this.mode === 'on' || this.instances.size > 0;
     this.turnOff(`${this.spec.name} is stopped: run Build and Run in VS Code to start it`);
     // Stop ends a debug session too (its listener stops the session).
-    const wasDebugging = this.debugging !== undefined;
-    this.debugging = undefined;
-    this.debugPaused = false;
+    this.debug.end();
     this.publish();
-    if (wasDebugging) this.debugTargetEmitter.fire(undefined);
     this.inflight?.controller.abort();
     await this.inflight?.done.catch(() => undefined);
     await this.settleScaling();
@@ -922,7 +855,7 @@ export class FunctionRunner implements Disposable {
   private forget(instance: Instance): void {
     instance.logs.detach();
     this.instances.delete(instance.id);
-    if (instance.debug && !this.disposed) this.debugTargetEmitter.fire(this.debugTarget);
+    if (instance.debug && !this.disposed) this.debug.announce(this.debugTarget);
   }
 
   /** Off until Build and Run: requests get a 503 with `reason`. */
@@ -940,7 +873,7 @@ export class FunctionRunner implements Disposable {
         offReason: this.spec.problems.length ? `${this.spec.name} is misconfigured: fix fn.json` : this.offReason ?? `${this.spec.name} is stopped: run Build and Run in VS Code to start it`,
         scale: this.scale,
         timeoutSeconds: this.spec.timeoutSeconds,
-        paused: this.debugging !== undefined && this.debugPaused,
+        paused: this.debug.isPaused,
         instances: [...this.instances.values()].map((i) => ({ id: i.id, hostPort: i.hostPort, state: i.state, label: i.label })),
       });
     }
@@ -951,7 +884,8 @@ export class FunctionRunner implements Disposable {
   private refresh(force = false): void {
     const next = this.computeState();
     const withError: FunctionState = this.lastErrorText === undefined ? next : { ...next, lastError: this.lastErrorText };
-    const state: FunctionState = this.debugging && next.kind === 'running' ? { ...withError, debugging: { runtime: this.debugging.runtime, paused: this.debugPaused } } : withError;
+    const debugging = next.kind === 'running' ? this.debug.status : undefined;
+    const state: FunctionState = debugging ? { ...withError, debugging } : withError;
     if (!force && JSON.stringify(state) === JSON.stringify(this.currentState)) return;
     this.currentState = state;
     if (!this.disposed) this.stateEmitter.fire(state);
@@ -984,8 +918,7 @@ export class FunctionRunner implements Disposable {
     this.disposed = true;
     this.inflight?.controller.abort();
     this.stateEmitter.dispose();
-    this.debugTargetEmitter.dispose();
-    this.pauseEmitter.dispose();
+    this.debug.dispose();
     await this.inflight?.done.catch(() => undefined);
     await this.settleScaling();
     await Promise.all([...this.instances.values()].map(async (instance) => {
