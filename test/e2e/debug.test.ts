@@ -172,7 +172,8 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
     const file = 'existing-python-app/app.py';
     await ui.openFile(file);
     await clickGutter(14, false);
-    await debugFromPalette(name);
+    // From the editor title, beside Build and Run.
+    await ui.page.locator('.editor-actions [aria-label^="Debug Function"]').first().click();
     await ui.showFunctionsView();
     await ui.treeRow(new RegExp(`${name}.*debugging`)).waitFor({ timeout: 120_000 });
     await ui.openFile(file);
@@ -199,7 +200,11 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
   });
 
   test('Stop Function ends the debug session', async () => {
-    await debugFromPalette('hello-node');
+    // From the "Debug" code lens on the handler (in the first editor group, where the handlers are open).
+    await ui.page.keyboard.press('Escape');
+    await ui.page.keyboard.press('Control+1');
+    await ui.openFile('hello-node/handler.js');
+    await ui.page.locator('.editor-group-container.active .codelens-decoration a', { hasText: /^\s*Debug$/ }).first().click();
     await ui.showFunctionsView();
     await ui.treeRow(/hello-node.*debugging/).waitFor({ timeout: 90_000 });
     await ui.page.locator('.debug-toolbar').first().waitFor({ timeout: 30_000 });
