@@ -1,12 +1,18 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
+import { containerRelativePath, type PathApi } from './containerPath';
 import { isInside } from './insideFolder';
 
 export type EnvFileResolution =
   /** `file`: the real path to read. `inContext`: the path as named, relative to the function folder, when it lies there (it must stay out of the build context). */
   | { ok: true; file: string; inContext: string | undefined }
   | { ok: false; message: string };
+
+/** The env file as named in fn.json, as the build context names it; undefined when it is not in the function folder. `p`: the host's path implementation. */
+export function envFileInContext(folder: string, envFile: string, p: PathApi = path): string | undefined {
+  return containerRelativePath(folder, p.resolve(folder, envFile), p);
+}
 
 /**
  * Where a function's `envFile` really is. It must be a file inside the workspace folder once every
@@ -22,9 +28,7 @@ export async function resolveEnvFile(folder: string, envFile: string, workspaceF
     return { ok: false, message: `The env file "${envFile}" is outside the workspace folder (after following links): move the file into the workspace and point "envFile" at it.` };
   }
   if (!(await fs.stat(real)).isFile()) return { ok: false, message: `The env file "${envFile}" is not a file: point "envFile" at a KEY=VALUE file.` };
-  const relative = path.relative(folder, named);
-  const inContext = relative && isInside(folder, named) ? relative.split(path.sep).join('/') : undefined;
-  return { ok: true, file: real, inContext };
+  return { ok: true, file: real, inContext: envFileInContext(folder, envFile) };
 }
 
 /** The `envFile` value's place in fn.json, for a diagnostic on the field (the whole file when not found). */

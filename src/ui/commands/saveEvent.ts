@@ -1,7 +1,7 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError, UserFacingError } from '../../core/errors';
 import { parsePayload, payloadProblem } from '../../core/invoke';
+import { containerRelativePath } from '../../core/containerPath';
 import { eventNameProblem, savedEventExists, savedEventPath, writeSavedEvent, type PayloadHistory } from '../../core/savedEvents';
 import type { FunctionRegistry } from '../../services/functionRegistry';
 import { askModal } from '../notify';
@@ -34,7 +34,7 @@ export function saveEvent(registry: FunctionRegistry, history: PayloadHistory) {
     const problem = eventNameProblem(name);
     if (problem) throw new UserFacingError(vscode.l10n.t('"{0}" cannot name an event. {1}', name, problem));
     const file = savedEventPath(runner.spec.folder, name);
-    const shown = path.relative(runner.spec.folder, file).split(path.sep).join('/');
+    const shown = containerRelativePath(runner.spec.folder, file) ?? file;
     if (await savedEventExists(file)) {
       const replace = vscode.l10n.t('Replace');
       const answer = await askModal(vscode.l10n.t('{0} already exists in {1}.', shown, runner.spec.name), undefined, replace);
