@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { PathApi } from './containerPath';
 import type { Runtime } from './dockerfile';
 
 /**
@@ -143,9 +144,10 @@ export interface PathMapping {
  * a folder of the build context (not `--from` another stage) into the final stage, its
  * destination resolved against the WORKDIR at that line. The broadest first (the whole folder, `.`),
  * so a debugger that takes one mapping takes that one. `workingDir` is the container's working
- * directory, used when the Dockerfile copies nothing recognisable.
+ * directory, used when the Dockerfile copies nothing recognisable. Local roots are host paths (`p`:
+ * the host's path implementation; path.win32 in tests of Windows folders), remote roots POSIX ones.
  */
-export function pathMappingsFor(folder: string, dockerfileText: string, workingDir: string): PathMapping[] {
+export function pathMappingsFor(folder: string, dockerfileText: string, workingDir: string, p: PathApi = path): PathMapping[] {
   // Per stage: its WORKDIR (undefined: the base image's own, known only as the container's working
   // directory), its ARG/ENV values (for $VAR in WORKDIR and destinations) and its copies. A stage
   // built FROM an earlier one starts with what that one had.
@@ -195,7 +197,7 @@ export function pathMappingsFor(folder: string, dockerfileText: string, workingD
         // A file (has an extension, and the destination is not a folder) maps nothing useful.
         const isFolder = relative === '.' || source.endsWith('/') || !path.posix.extname(relative);
         if (!isFolder) continue;
-        stage.mappings.push({ localRoot: relative === '.' ? folder : path.join(folder, ...relative.split('/')), remoteRoot: dest });
+        stage.mappings.push({ localRoot: relative === '.' ? folder : p.join(folder, ...relative.split('/')), remoteRoot: dest });
       }
     }
   }

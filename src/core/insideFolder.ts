@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { relativeIsInside, type PathApi } from './containerPath';
 import { UserFacingError } from './errors';
 
 /**
@@ -10,10 +11,13 @@ import { UserFacingError } from './errors';
  * through a link (a workspace under a linked home directory) still works.
  */
 
-/** Whether `candidate` is `root` itself or lies below it (lexically: pass real paths to compare real locations). */
-export function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+/**
+ * Whether `candidate` is `root` itself or lies below it (lexically: pass real paths to compare real
+ * locations). `p`: the host's path implementation (path.win32 in tests of Windows paths).
+ */
+export function isInside(root: string, candidate: string, p: PathApi = path): boolean {
+  const relative = p.relative(root, candidate);
+  return relative === '' || relativeIsInside(relative, p);
 }
 
 /** The real path of `file` when it exists and its real path stays inside `root`'s; else undefined. */

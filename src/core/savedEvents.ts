@@ -2,6 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserFacingError } from './errors';
+import type { PathApi } from './containerPath';
 import { assertWritableInside, realPathInside } from './insideFolder';
 import { layoutJson } from './invoke';
 
@@ -37,9 +38,9 @@ export function eventNameProblem(name: string): string | undefined {
   return EVENT_NAME.test(name.trim()) ? undefined : 'Use letters, digits, ".", "_" and "-" (a file name without .json).';
 }
 
-/** Where `events/<name>.json` of the function in `folder` is. */
-export function savedEventPath(folder: string, name: string): string {
-  return path.join(folder, 'events', `${name.trim()}.json`);
+/** Where `events/<name>.json` of the function in `folder` is (`p`: the host's path implementation). */
+export function savedEventPath(folder: string, name: string, p: PathApi = path): string {
+  return p.join(folder, 'events', `${name.trim()}.json`);
 }
 
 export async function savedEventExists(file: string): Promise<boolean> {

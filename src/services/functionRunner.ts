@@ -558,7 +558,7 @@ export class FunctionRunner implements Disposable {
   /** The files a build sends (after .dockerignore, never the env file) and their content digest. */
   private async buildContext(): Promise<{ files: string[]; digest: string }> {
     const envFile = await this.resolveEnvFile();
-    const files = await listContextFiles(this.spec.folder, 'Dockerfile', envFile?.inContext ? [envFile.inContext] : []);
+    const files = await listContextFiles(this.spec.folder, 'Dockerfile', envFile?.inContext ?? []);
     return { files, digest: await contentDigest({ folder: this.spec.folder, files, dockerfile: 'Dockerfile' }) };
   }
 
@@ -708,7 +708,7 @@ export class FunctionRunner implements Disposable {
   }
 
   /** Checked again at every use, not only at discovery: a link can be swapped in between. */
-  private async resolveEnvFile(): Promise<{ file: string; inContext: string | undefined } | undefined> {
+  private async resolveEnvFile(): Promise<{ file: string; inContext: string[] } | undefined> {
     if (!this.spec.envFile) return undefined;
     const resolved = await resolveEnvFile(this.spec.folder, this.spec.envFile, this.spec.workspaceFolder ?? this.spec.folder);
     if (!resolved.ok) throw new UserFacingError(`${this.spec.name}: ${resolved.message}`);

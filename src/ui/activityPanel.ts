@@ -46,7 +46,7 @@ export class ActivityPanels implements ActivityView, vscode.Disposable {
     }
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    const panel = vscode.window.createWebviewPanel(ACTIVITY_VIEW_TYPE, `Activity: ${functionName}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, {
+    const panel = vscode.window.createWebviewPanel(ACTIVITY_VIEW_TYPE, vscode.l10n.t('Activity: {0}', functionName), { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, {
       enableScripts: true,
       enableCommandUris: false,
       enableForms: false,

@@ -24,22 +24,25 @@ export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.
       const range = new vscode.Range(line, 0, line, 0);
       // Untrusted: one lens that says what to do, instead of lenses whose commands would refuse.
       if (!vscode.workspace.isTrusted) {
-        return [new vscode.CodeLens(range, { title: '$(shield) Trust the workspace to build, run and invoke', command: 'workbench.trust.manage', tooltip: 'A Dockerfile runs arbitrary commands: nothing is built or run until you trust this workspace.' })];
+        return [new vscode.CodeLens(range, { title: `$(shield) ${vscode.l10n.t('Trust the workspace to build, run and invoke')}`, command: 'workbench.trust.manage', tooltip: vscode.l10n.t('A Dockerfile runs arbitrary commands: nothing is built or run until you trust this workspace.') })];
       }
       const running = runner.state.kind === 'running' || runner.state.kind === 'scaledToZero';
       const lenses = [
-        new vscode.CodeLens(range, { title: '$(send) Invoke', command: commandId('invoke'), arguments: [document.uri], tooltip: `Invoke ${runner.spec.name}${running ? '' : ' (builds and starts it first)'}` }),
-        new vscode.CodeLens(range, { title: running ? '$(refresh) Rebuild' : '$(play) Build and Run', command: commandId('buildAndRun'), arguments: [document.uri] }),
+        new vscode.CodeLens(range, {
+          title: `$(send) ${vscode.l10n.t('Invoke')}`, command: commandId('invoke'), arguments: [document.uri],
+          tooltip: running ? vscode.l10n.t('Invoke {0}', runner.spec.name) : vscode.l10n.t('Invoke {0} (builds and starts it first)', runner.spec.name),
+        }),
+        new vscode.CodeLens(range, { title: running ? `$(refresh) ${vscode.l10n.t('Rebuild')}` : `$(play) ${vscode.l10n.t('Build and Run')}`, command: commandId('buildAndRun'), arguments: [document.uri] }),
       ];
       // A job has no server, so no URL.
       const isJob = runner.state.kind === 'job' || runner.state.kind === 'jobRunning';
       if (!isJob && (runner.spec.runtime === 'node' || runner.spec.runtime === 'python')) {
         const debugging = runner.state.kind === 'running' && runner.state.debugging;
         lenses.push(new vscode.CodeLens(range, debugging
-          ? { title: '$(debug-alt) Debugging', command: 'workbench.view.debug', tooltip: `${runner.spec.name} runs with its debugger attached: stop the debug session to run it on without` }
-          : { title: '$(debug-alt) Debug', command: commandId('debugFunction'), arguments: [document.uri], tooltip: `Run ${runner.spec.name} with its debugger on and attach VS Code (breakpoints in this file bind)` }));
+          ? { title: `$(debug-alt) ${vscode.l10n.t('Debugging')}`, command: 'workbench.view.debug', tooltip: vscode.l10n.t('{0} runs with its debugger attached: stop the debug session to run it on without', runner.spec.name) }
+          : { title: `$(debug-alt) ${vscode.l10n.t('Debug')}`, command: commandId('debugFunction'), arguments: [document.uri], tooltip: vscode.l10n.t('Run {0} with its debugger on and attach VS Code (breakpoints in this file bind)', runner.spec.name) }));
       }
-      if (!isJob) lenses.push(new vscode.CodeLens(range, { title: `$(link) ${runner.url}/`, command: commandId('copyUrl'), arguments: [document.uri], tooltip: `Copy ${runner.spec.name}'s URL on the local gateway: it stays the same across rebuilds, instances and scale to zero` }));
+      if (!isJob) lenses.push(new vscode.CodeLens(range, { title: `$(link) ${runner.url}/`, command: commandId('copyUrl'), arguments: [document.uri], tooltip: vscode.l10n.t('Copy {0}\'s URL on the local gateway: it stays the same across rebuilds, instances and scale to zero', runner.spec.name) }));
       return lenses;
     }
     return [];

@@ -4,12 +4,10 @@ import { EngineUnavailableError } from '../engine/engine';
 import { withEngineAdvice } from './engineAdvice';
 import { showError } from './notify';
 
-const MANAGE_TRUST = 'Manage Workspace Trust';
-
 /** Thrown instead of building, running or invoking anything in a workspace the user has not trusted. */
 export class WorkspaceNotTrustedError extends UserFacingError {
   constructor() {
-    super('This workspace is not trusted, and a Dockerfile runs arbitrary commands: trust the workspace (Manage Workspace Trust) to build, run and invoke functions.');
+    super(vscode.l10n.t('This workspace is not trusted, and a Dockerfile runs arbitrary commands: trust the workspace (Manage Workspace Trust) to build, run and invoke functions.'));
   }
 }
 
@@ -40,16 +38,19 @@ export function registerCommand(
       if (isCancellation(error)) return undefined;
       if (error instanceof WorkspaceNotTrustedError) {
         log.info(`${id}: refused, the workspace is not trusted`);
-        void showError(error.message, MANAGE_TRUST).then((answer) => answer === MANAGE_TRUST && vscode.commands.executeCommand('workbench.trust.manage'));
+        const manageTrust = vscode.l10n.t('Manage Workspace Trust');
+        void showError(error.message, manageTrust).then((answer) => answer === manageTrust && vscode.commands.executeCommand('workbench.trust.manage'));
       } else if (error instanceof EngineUnavailableError) {
         log.warn(`${id}: ${error.message}`);
-        void showError(withEngineAdvice(error));
+        // The engine's own words (what happened) stay English; the advice (what to do) is ours.
+        void showError(withEngineAdvice(error, vscode.l10n));
       } else if (error instanceof UserFacingError) {
         log.warn(`${id}: ${error.message}`);
+        // Thrown in src/ui: already through vscode.l10n. Thrown in the core or services (no vscode there): English.
         void showError(error.message);
       } else {
         log.error(`${id} failed`, error instanceof Error ? error : new Error(String(error)));
-        void showError(`${errorMessage(error)} (details in Output › Local Serverless)`);
+        void showError(vscode.l10n.t('{0} (details in Output › Local Serverless)', errorMessage(error)));
       }
       return undefined;
     }

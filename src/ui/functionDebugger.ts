@@ -52,7 +52,7 @@ export class FunctionDebugger implements vscode.Disposable {
   /** The Debug Function command: from the palette, the tree, the editor title, the code lens or F5. */
   command() {
     return async (arg?: unknown): Promise<void> => {
-      const runner = await resolveFunction(this.registry, arg, 'Function to debug');
+      const runner = await resolveFunction(this.registry, arg, vscode.l10n.t('Function to debug'));
       await this.debug(runner, arg instanceof FunctionNode);
     };
   }
@@ -61,10 +61,11 @@ export class FunctionDebugger implements vscode.Disposable {
     requireTrust();
     runner.assertConfigured();
     const name = runner.spec.name;
+    // The refusal and the runtime's message are the core's (English: it has no vscode).
     const refusal = actionRefusal(name, runner.state.kind, 'debug');
     if (refusal) throw new UserFacingError(refusal);
     const runtime = debugRuntimeOf(runner.spec.runtime);
-    if (!runtime.ok) throw new UserFacingError(`${name}: ${runtime.message}`);
+    if (!runtime.ok) throw new UserFacingError(vscode.l10n.t('{0}: {1}', name, runtime.message));
     const current = this.attached.get(name);
     if (current?.session && runner.debugTarget?.instanceId === current.target.instanceId) {
       this.channels.show(name);
@@ -79,11 +80,11 @@ export class FunctionDebugger implements vscode.Disposable {
     const started = performance.now();
     const location: vscode.ProgressOptions['location'] = fromTree ? { viewId: VIEW_ID } : vscode.ProgressLocation.Notification;
     const target = await withProgressSafe(
-      { location, title: `Starting ${name} with the ${describeDebugger(runtime.runtime)}`, cancellable: !fromTree },
+      { location, title: runtime.runtime === 'node' ? vscode.l10n.t('Starting {0} with the Node.js inspector', name) : vscode.l10n.t('Starting {0} with debugpy', name), cancellable: !fromTree },
       (_progress, token) => runner.startDebugging({ runtime: runtime.runtime, debugpyMounts }, toAbortSignal(token)),
     );
     await this.attach(runner, target);
-    this.channels.get(name).appendLine(`▶ debugger attached to ${name} after ${((performance.now() - started) / 1000).toFixed(1)} s (${describeDebugger(runtime.runtime)} on 127.0.0.1:${target.hostPort}): set breakpoints and invoke it`);
+    this.channels.get(name).appendLine(vscode.l10n.t('▶ debugger attached to {0} after {1} s ({2} on 127.0.0.1:{3}): set breakpoints and invoke it', name, ((performance.now() - started) / 1000).toFixed(1), describeDebugger(runtime.runtime), target.hostPort));
   }
 
   /** Starts a session on the debugged instance; resolves once VS Code attached. */
@@ -105,7 +106,7 @@ export class FunctionDebugger implements vscode.Disposable {
     if (!ok) {
       this.forget(name);
       await runner.stopDebugging();
-      throw new UserFacingError(`VS Code could not attach to ${name}'s ${describeDebugger(target.runtime)} on 127.0.0.1:${target.hostPort}: see the Debug Console. The function runs on without the debugger.`);
+      throw new UserFacingError(vscode.l10n.t('VS Code could not attach to {0}\'s {1} on 127.0.0.1:{2}: see the Debug Console. The function runs on without the debugger.', name, describeDebugger(target.runtime), target.hostPort));
     }
   }
 
@@ -129,8 +130,10 @@ export class FunctionDebugger implements vscode.Disposable {
     entry.replacing = true;
     const old = entry.session;
     if (old) await vscode.debug.stopDebugging(old);
-    await this.attach(entry.runner, next).catch((error: unknown) => this.channels.get(name).appendLine(`✖ could not attach the debugger again: ${String((error as Error).message ?? error)}`));
-    this.channels.get(name).appendLine(`↻ debugger attached again to ${name} (${moved ? 'new instance' : 'restarted process'}); breakpoints carry over`);
+    await this.attach(entry.runner, next).catch((error: unknown) => this.channels.get(name).appendLine(vscode.l10n.t('✖ could not attach the debugger again: {0}', String((error as Error).message ?? error))));
+    this.channels.get(name).appendLine(moved
+      ? vscode.l10n.t('↻ debugger attached again to {0} (new instance); breakpoints carry over', name)
+      : vscode.l10n.t('↻ debugger attached again to {0} (restarted process); breakpoints carry over', name));
   }
 
   private onStarted(session: vscode.DebugSession): void {
@@ -169,7 +172,7 @@ export class FunctionDebugger implements vscode.Disposable {
     const port = Number((configuration.connect as { port?: unknown } | undefined)?.port);
     // Only the port of a function we are debugging: a launch.json cannot point this adapter anywhere else.
     if (!target || target.runtime !== 'python' || target.hostPort !== port) {
-      throw new Error('This configuration attaches to no function being debugged. Run "Local Serverless: Debug Function" (or press F5 with the "Debug Function" configuration) instead.');
+      throw new Error(vscode.l10n.t('This configuration attaches to no function being debugged. Run "Local Serverless: Debug Function" (or press F5 with the "Debug Function" configuration) instead.'));
     }
     return new vscode.DebugAdapterServer(port, '127.0.0.1');
   }
@@ -195,13 +198,13 @@ export class FunctionDebugger implements vscode.Disposable {
   /** F5 with no launch.json, or a launch.json "Debug Function" entry: runs Debug Function on the editor's function. */
   private configurations(): vscode.DebugConfigurationProvider {
     return {
-      provideDebugConfigurations: () => [{ type: DEBUG_TYPE, request: 'launch', name: 'Debug Function (Local Serverless)' }],
+      provideDebugConfigurations: () => [{ type: DEBUG_TYPE, request: 'launch', name: vscode.l10n.t('Debug Function (Local Serverless)') }],
       resolveDebugConfiguration: (_folder, configuration) => {
         // Ours, attaching to a debugged Python function (adapterFor checks the port).
         if (configuration.request === 'attach') return configuration;
         const named = typeof configuration.function === 'string' ? this.registry.get(configuration.function) : undefined;
         if (typeof configuration.function === 'string' && !named) {
-          void showError(`No function named "${configuration.function}" in this workspace: fix "function" in the launch configuration, or leave it out to debug the editor's function.`);
+          void showError(vscode.l10n.t('No function named "{0}" in this workspace: fix "function" in the launch configuration, or leave it out to debug the editor\'s function.', configuration.function));
           return undefined;
         }
         const editor = vscode.window.activeTextEditor?.document.uri;
@@ -218,7 +221,7 @@ export class FunctionDebugger implements vscode.Disposable {
     return {
       provideDebugConfigurations: () => this.registry.functions
         .filter((runner) => debugRuntimeOf(runner.spec.runtime).ok)
-        .map((runner) => ({ type: DEBUG_TYPE, request: 'launch', name: `Debug ${runner.spec.name}`, function: runner.spec.name })),
+        .map((runner) => ({ type: DEBUG_TYPE, request: 'launch', name: vscode.l10n.t('Debug {0}', runner.spec.name), function: runner.spec.name })),
     };
   }
 
@@ -238,7 +241,7 @@ function functionOf(session: vscode.DebugSession): string | undefined {
 }
 
 function describeDebugger(runtime: DebugRuntime): string {
-  return runtime === 'node' ? 'Node.js inspector' : 'debugpy';
+  return runtime === 'node' ? vscode.l10n.t('Node.js inspector') : 'debugpy';
 }
 
 /** The debugpy the Python Debugger extension ships, when it is installed. */

@@ -66,12 +66,12 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       const top: TreeNode[] = [];
       const status = this.registry.engineStatus;
       if (!vscode.workspace.isTrusted) {
-        top.push(new MessageNode('Workspace not trusted: nothing is built or run', 'A Dockerfile runs arbitrary commands. Trust the workspace to build and run functions.', 'shield', { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' }));
+        top.push(new MessageNode(vscode.l10n.t('Workspace not trusted: nothing is built or run'), vscode.l10n.t('A Dockerfile runs arbitrary commands. Trust the workspace to build and run functions.'), 'shield', { command: 'workbench.trust.manage', title: vscode.l10n.t('Manage Workspace Trust') }));
       } else if (status.kind === 'unavailable' && status.invalidAddress) {
         const { address, source } = status.invalidAddress;
-        top.push(new MessageNode(`Docker engine address "${address}" (${source}) is not valid: click to change it`, statusWithAdvice(status), 'error', { command: 'workbench.action.openSettings', title: 'Open Settings', arguments: [SETTINGS.dockerHost] }));
+        top.push(new MessageNode(vscode.l10n.t('Docker engine address "{0}" ({1}) is not valid: click to change it', address, source), statusWithAdvice(status, vscode.l10n), 'error', { command: 'workbench.action.openSettings', title: vscode.l10n.t('Open Settings'), arguments: [SETTINGS.dockerHost] }));
       } else if (status.kind === 'unavailable') {
-        top.push(new MessageNode('Docker engine not reachable: click to Retry', statusWithAdvice(status), 'error', { command: commandId('retryConnection'), title: 'Retry' }));
+        top.push(new MessageNode(vscode.l10n.t('Docker engine not reachable: click to Retry'), statusWithAdvice(status, vscode.l10n), 'error', { command: commandId('retryConnection'), title: vscode.l10n.t('Retry') }));
       }
       return [...top, ...this.registry.functions.map((r) => new FunctionNode(r))];
     }
@@ -96,20 +96,20 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
       const { instance } = node;
       const item = new vscode.TreeItem(instance.label, vscode.TreeItemCollapsibleState.None);
       item.id = `instance:${node.runner.spec.name}:${instance.id}`;
-      item.description = `${instance.state} · ${instance.inFlight} in flight · ${instance.served} served`;
+      item.description = vscode.l10n.t('{0} · {1} in flight · {2} served', instance.state, instance.inFlight, instance.served);
       item.iconPath = new vscode.ThemeIcon(instance.state === 'ready' ? 'server-process' : instance.state === 'starting' ? 'loading~spin' : 'debug-disconnect');
-      item.tooltip = `${instance.label}: container ${instance.id.slice(0, 12)}, ${instance.state}`;
+      item.tooltip = vscode.l10n.t('{0}: container {1}, {2}', instance.label, instance.id.slice(0, 12), instance.state);
       item.contextValue = `instance.${instance.state}`;
       return item;
     }
     if (node instanceof EventNode) {
       const item = new vscode.TreeItem(path.basename(node.file, '.json'), vscode.TreeItemCollapsibleState.None);
-      item.description = 'event';
+      item.description = vscode.l10n.t('event');
       item.iconPath = new vscode.ThemeIcon('json');
       item.resourceUri = vscode.Uri.file(node.file);
-      item.tooltip = `Invoke ${node.runner.spec.name} with ${path.relative(node.runner.spec.folder, node.file)}`;
+      item.tooltip = vscode.l10n.t('Invoke {0} with {1}', node.runner.spec.name, path.relative(node.runner.spec.folder, node.file));
       item.contextValue = EVENT_CONTEXT_VALUE;
-      item.command = { command: commandId('invoke'), title: 'Invoke', arguments: [node] };
+      item.command = { command: commandId('invoke'), title: vscode.l10n.t('Invoke'), arguments: [node] };
       return item;
     }
     const { spec, state } = node.runner;
@@ -117,18 +117,23 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     item.id = `function:${spec.name}`;
     const pushed = this.pushedImages?.get(spec.name);
     const protocol = describeProtocol(spec.protocol);
-    item.description = `${RUNTIME_LABELS[spec.runtime]}${protocol.tag ? ` · ${protocol.tag}` : ''} · ${describeState(state)}${describeLoad(node.runner)}${pushed ? ` · pushed ${shortDigest(pushed.digest)}` : ''}`;
+    // The protocol's tag and summary come from the core (English: it has no vscode).
+    item.description = `${RUNTIME_LABELS[spec.runtime]}${protocol.tag ? ` · ${protocol.tag}` : ''} · ${describeState(state)}${describeLoad(node.runner)}${pushed ? ` · ${vscode.l10n.t('pushed {0}', shortDigest(pushed.digest))}` : ''}`;
     item.iconPath = stateIcon(state);
     const autoReload = this.autoReloadEnabled(spec.name);
     // State and toggles are encoded for `when` clauses (test/unit/menus.test.ts checks what each state offers).
     item.contextValue = functionContextValue(state.kind, autoReload);
     // Names, folders and build errors come from the workspace: appendText escapes them, so none renders as a link.
+    // Our own words go through appendText too: a translation is text, never markdown (isTrusted stays false).
     const tooltip = new vscode.MarkdownString().appendMarkdown('**').appendText(spec.name).appendMarkdown(`** (${RUNTIME_LABELS[spec.runtime]})\n\n`)
       .appendText(spec.folder).appendMarkdown('\n\n').appendText(describeState(state))
       .appendMarkdown('\n\n').appendText(protocol.summary)
-      .appendMarkdown(`\n\nAuto-reload on save: ${autoReload ? 'on' : 'off'}`);
-    if (state.lastError) tooltip.appendMarkdown('\n\nLast update failed: ').appendText(state.lastError);
-    if (pushed) tooltip.appendMarkdown('\n\nLast pushed: ').appendText(`${pushed.repository}:${pushed.tag}`).appendMarkdown('\n\nDigest: ').appendText(pushed.digest);
+      .appendMarkdown('\n\n').appendText(autoReload ? vscode.l10n.t('Auto-reload on save: on') : vscode.l10n.t('Auto-reload on save: off'));
+    if (state.lastError) tooltip.appendMarkdown('\n\n').appendText(vscode.l10n.t('Last update failed: {0}', state.lastError));
+    if (pushed) {
+      tooltip.appendMarkdown('\n\n').appendText(vscode.l10n.t('Last pushed: {0}', `${pushed.repository}:${pushed.tag}`))
+        .appendMarkdown('\n\n').appendText(vscode.l10n.t('Digest: {0}', pushed.digest));
+    }
     item.tooltip = tooltip;
     return item;
   }
@@ -141,16 +146,22 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
 
 export function describeState(state: FunctionState): string {
   switch (state.kind) {
-    case 'notBuilt': return 'not built';
-    case 'building': return state.step === 'build' ? 'building…' : 'starting…';
-    case 'running': return `running at ${state.url}/${state.debugging ? ` · debugging${state.debugging.paused ? ' (paused at a breakpoint)' : ''}` : ''}${state.lastError ? ' (last update failed)' : ''}`;
-    case 'scaledToZero': return 'scaled to zero — starts on the next request';
-    case 'exited': return `exited with code ${state.exitCode}`;
-    case 'failed': return 'build failed';
-    case 'stopped': return 'stopped';
-    case 'misconfigured': return 'misconfigured (see fn.json)';
-    case 'job': return state.last ? describeJobResult(state.last) : 'job';
-    case 'jobRunning': return 'job running…';
+    case 'notBuilt': return vscode.l10n.t('not built');
+    case 'building': return state.step === 'build' ? vscode.l10n.t('building…') : vscode.l10n.t('starting…');
+    case 'running': {
+      const url = `${state.url}/`;
+      const running = !state.debugging ? vscode.l10n.t('running at {0}', url)
+        : state.debugging.paused ? vscode.l10n.t('running at {0} · debugging (paused at a breakpoint)', url) : vscode.l10n.t('running at {0} · debugging', url);
+      return state.lastError ? vscode.l10n.t('{0} (last update failed)', running) : running;
+    }
+    case 'scaledToZero': return vscode.l10n.t('scaled to zero — starts on the next request');
+    case 'exited': return vscode.l10n.t('exited with code {0}', state.exitCode);
+    case 'failed': return vscode.l10n.t('build failed');
+    case 'stopped': return vscode.l10n.t('stopped');
+    case 'misconfigured': return vscode.l10n.t('misconfigured (see fn.json)');
+    // The job's result is described by the core (English).
+    case 'job': return state.last ? describeJobResult(state.last) : vscode.l10n.t('job');
+    case 'jobRunning': return vscode.l10n.t('job running…');
   }
 }
 
@@ -159,7 +170,8 @@ function describeLoad(runner: FunctionRunner): string {
   if (runner.state.kind !== 'running') return '';
   const count = runner.state.instances.filter((i) => i.state !== 'draining').length;
   const p50 = runner.latestStats?.p50Ms;
-  return ` · ${count} instance${count === 1 ? '' : 's'}${p50 === undefined ? '' : ` · p50 ${formatMs(p50)}`}`;
+  const instances = count === 1 ? vscode.l10n.t('1 instance') : vscode.l10n.t('{0} instances', count);
+  return ` · ${instances}${p50 === undefined ? '' : ` · ${vscode.l10n.t('p50 {0}', formatMs(p50))}`}`;
 }
 
 function stateIcon(state: FunctionState): vscode.ThemeIcon {

@@ -21,8 +21,8 @@ export class RunningStatusItem implements vscode.Disposable {
       return;
     }
     const running = functions.filter((f) => f.state.kind === 'running').length;
-    this.item.text = `$(server-process) ${running} running`;
-    this.item.tooltip = `Local Serverless: ${running} of ${functions.length} function(s) running. Click to show them.`;
+    this.item.text = `$(server-process) ${vscode.l10n.t('{0} running', running)}`;
+    this.item.tooltip = vscode.l10n.t('Local Serverless: {0} of {1} function(s) running. Click to show them.', running, functions.length);
     this.item.show();
   }
 

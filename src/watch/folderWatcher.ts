@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'chokidar';
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { loadDockerignore } from '../core/buildContext';
+import { containerRelativePath } from '../core/containerPath';
 import type { Disposable } from '../core/emitter';
 import type { FileChange } from '../core/updatePlan';
 
@@ -24,8 +24,8 @@ export async function watchFolder(functionFolder: string, onChange: (change: Fil
   const folder = await fs.realpath(functionFolder);
   const { matcher } = await loadDockerignore(folder);
   const ignored = (absolute: string): boolean => {
-    const relative = path.relative(folder, absolute).split(path.sep).join('/');
-    if (!relative || relative.startsWith('..')) return false;
+    const relative = containerRelativePath(folder, absolute);
+    if (!relative) return false;
     if (relative.split('/').some((segment) => ALWAYS_IGNORED.has(segment))) return true;
     // .dockerignore never hides the files that define the function.
     if (relative === 'Dockerfile' || relative === '.dockerignore') return false;
@@ -36,7 +36,9 @@ export async function watchFolder(functionFolder: string, onChange: (change: Fil
   // initial-scan flag for links it does not follow): nothing before 'ready' is a change.
   let scanned = false;
   const report = (kind: FileChange['kind']) => (absolute: string) => {
-    if (scanned) onChange({ path: path.relative(folder, absolute).split(path.sep).join('/'), kind });
+    // As the container and the tar entry name it (forward slashes on Windows too: test/unit/windowsPaths.test.ts).
+    const relative = containerRelativePath(folder, absolute);
+    if (scanned && relative) onChange({ path: relative, kind });
   };
   watcher.on('add', report('add')).on('change', report('change')).on('unlink', report('unlink'));
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => {

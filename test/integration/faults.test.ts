@@ -12,6 +12,7 @@ import { imageTag, LABEL_OWNER } from '../../src/core/names';
 import { DockerEngine } from '../../src/engine/dockerEngine';
 import { EngineUnavailableError } from '../../src/engine/engine';
 import { withEngineAdvice } from '../../src/ui/engineAdvice';
+import { english } from '../support/english';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import { isProcessAlive } from '../../src/services/orphanReaper';
 import { EngineSocketProxy, ON_PODMAN, readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
@@ -107,7 +108,7 @@ describe('faults against the real Docker engine', () => {
     await assert.rejects(missing.ping(), (error: Error) => {
       assert.ok(error instanceof EngineUnavailableError && error.reason === 'unreachable');
       // The engine says what happened; the UI adds what to do.
-      assert.match(withEngineAdvice(error), /^No Docker engine answered at unix:\/\/\/nonexistent\/docker\.sock \(test\) \(ENOENT\)\. Start Docker .*then Retry\.$/);
+      assert.match(withEngineAdvice(error, english), /^No Docker engine answered at unix:\/\/\/nonexistent\/docker\.sock \(test\) \(ENOENT\)\. Start Docker .*then Retry\.$/);
       return true;
     });
     assert.ok(Date.now() - started < 1000);

@@ -23,23 +23,33 @@ describe('envFile resolves, after following links, to a file inside the workspac
     fs.writeFileSync(path.join(workspace, '.env'), 'SHARED=1\n');
     fs.symlinkSync(outside, path.join(fnFolder, '.env.link-out'));
     fs.symlinkSync(path.join(workspace, '.env'), path.join(fnFolder, '.env.link-in'));
+    // A link beside the function's .env, to it: the name fn.json gives is not the file the context holds.
+    fs.symlinkSync('.env', path.join(fnFolder, 'config.env'));
     fs.mkdirSync(path.join(fnFolder, 'envdir'));
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('a .env beside the function is used', async () => {
     const result = await resolveEnvFile(fnFolder, '.env', workspace);
-    assert.deepEqual(result, { ok: true, file: path.join(fnFolder, '.env'), inContext: '.env' });
+    assert.deepEqual(result, { ok: true, file: path.join(fnFolder, '.env'), inContext: ['.env'] });
   });
 
   it('a shared .env at the repository root is used (and is not in the build context)', async () => {
     const result = await resolveEnvFile(fnFolder, '../../.env', workspace);
-    assert.deepEqual(result, { ok: true, file: path.join(workspace, '.env'), inContext: undefined });
+    assert.deepEqual(result, { ok: true, file: path.join(workspace, '.env'), inContext: [] });
   });
 
   it('a link that stays in the workspace is followed', async () => {
     const result = await resolveEnvFile(fnFolder, '.env.link-in', workspace);
-    assert.deepEqual(result, { ok: true, file: path.join(workspace, '.env'), inContext: '.env.link-in' });
+    assert.deepEqual(result, { ok: true, file: path.join(workspace, '.env'), inContext: ['.env.link-in'] });
+  });
+
+  it('a link to a file in the function folder: neither the link nor the file it leads to goes into the build context', async () => {
+    const result = await resolveEnvFile(fnFolder, 'config.env', workspace);
+    assert.deepEqual(result, { ok: true, file: path.join(fnFolder, '.env'), inContext: ['config.env', '.env'] });
+    fs.writeFileSync(path.join(fnFolder, 'Dockerfile'), 'FROM scratch\nCOPY . .\n');
+    const files = await listContextFiles(fnFolder, 'Dockerfile', result.ok ? result.inContext : []);
+    assert.ok(!files.includes('.env') && !files.includes('config.env'), files.join(', '));
   });
 
   for (const [what, envFile] of [
@@ -74,5 +84,13 @@ describe('envFile resolves, after following links, to a file inside the workspac
     const files = await listContextFiles(fnFolder, 'Dockerfile', ['secrets.env', '.env']);
     assert.ok(files.includes('Dockerfile'));
     assert.ok(!files.includes('secrets.env') && !files.includes('.env'), files.join(', '));
+  });
+
+  it('where the file system ignores case (Windows, macOS), "envFile": ".ENV" is the .env on disk: it stays out of the context', async () => {
+    const insensitive = await listContextFiles(fnFolder, 'Dockerfile', ['.ENV', 'Secrets.Env'], { caseInsensitive: true });
+    assert.ok(!insensitive.includes('.env') && !insensitive.includes('secrets.env'), insensitive.join(', '));
+    // Where case counts (Linux), .ENV and .env are two files: only the one named stays out.
+    const sensitive = await listContextFiles(fnFolder, 'Dockerfile', ['.ENV'], { caseInsensitive: false });
+    assert.ok(sensitive.includes('.env'), sensitive.join(', '));
   });
 });

@@ -7,6 +7,7 @@ import type { FunctionDiscovery } from '../discovery';
 import { showInfo } from '../notify';
 import { writeFilesAskingFirst } from './writeFiles';
 
+/** Names of runtimes: the same in every language. */
 const RUNTIME_LABELS = { node: 'Node.js', python: 'Python' } as const;
 
 /**
@@ -18,30 +19,31 @@ const RUNTIME_LABELS = { node: 'Node.js', python: 'Python' } as const;
 export function addDockerfile(templatesRoot: string, discovery: FunctionDiscovery) {
   return async (arg?: unknown): Promise<string | undefined> => {
     const folders = vscode.workspace.workspaceFolders ?? [];
-    if (folders.length === 0) throw new UserFacingError('Open a folder first: Add Dockerfile works on folders inside the workspace.');
+    if (folders.length === 0) throw new UserFacingError(vscode.l10n.t('Open a folder first: Add Dockerfile works on folders inside the workspace.'));
     const folderUri = await folderFromArg(arg) ?? await pickFolder(folders[0].uri);
     const workspaceFolder = vscode.workspace.getWorkspaceFolder(folderUri);
     if (!workspaceFolder) {
-      throw new UserFacingError(`${folderUri.fsPath} is outside the workspace: pick a folder inside ${folders.map((f) => f.name).join(', ')}, or add it to the workspace first (File › Add Folder to Workspace).`);
+      throw new UserFacingError(vscode.l10n.t('{0} is outside the workspace: pick a folder inside {1}, or add it to the workspace first (File › Add Folder to Workspace).', folderUri.fsPath, folders.map((f) => f.name).join(', ')));
     }
     const folder = folderUri.fsPath;
     const shown = path.relative(workspaceFolder.uri.fsPath, folder) ? vscode.workspace.asRelativePath(folderUri) : workspaceFolder.name;
 
     const project = await detectProject(folder);
     if (!project) {
-      throw new UserFacingError(
-        `No Node.js or Python project found in ${shown}: there is no package.json (with a "node <file>" start script, a "main", or an index.js, server.js or app.js), requirements.txt, app.py or main.py. Open a folder that has one, or use "Local Serverless: New Function" to start a function from a template.`,
-      );
+      throw new UserFacingError(vscode.l10n.t(
+        'No Node.js or Python project found in {0}: there is no package.json (with a "node <file>" start script, a "main", or an index.js, server.js or app.js), requirements.txt, app.py or main.py. Open a folder that has one, or use "Local Serverless: New Function" to start a function from a template.',
+        shown,
+      ));
     }
 
     const toWrite = await writeFilesAskingFirst(workspaceFolder.uri.fsPath, folder, renderDockerfile(await loadTemplate(templatesRoot, project.runtime), project), (paths) =>
-      `${shown} already has ${paths.join(' and ')} with other content. Replace with the generated ${RUNTIME_LABELS[project.runtime]} version?`);
+      vscode.l10n.t('{0} already has {1} with other content. Replace with the generated {2} version?', shown, paths.length === 2 ? vscode.l10n.t('{0} and {1}', paths[0], paths[1]) : paths.join(', '), RUNTIME_LABELS[project.runtime]));
     await discovery.refresh();
     await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, 'Dockerfile')));
     const wroteDockerfile = toWrite.some((f) => f.relativePath === 'Dockerfile');
     void showInfo(wroteDockerfile
-      ? `Added a ${RUNTIME_LABELS[project.runtime]} Dockerfile to ${shown}: it is now a function in the Functions view.`
-      : `${shown} keeps its existing Dockerfile: it is a function in the Functions view.`);
+      ? vscode.l10n.t('Added a {0} Dockerfile to {1}: it is now a function in the Functions view.', RUNTIME_LABELS[project.runtime], shown)
+      : vscode.l10n.t('{0} keeps its existing Dockerfile: it is a function in the Functions view.', shown));
     return folder;
   };
 }
@@ -51,7 +53,7 @@ async function folderFromArg(arg: unknown): Promise<vscode.Uri | undefined> {
   const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' && arg ? vscode.Uri.file(arg) : undefined;
   if (!uri) return undefined;
   const stat = await Promise.resolve(vscode.workspace.fs.stat(uri)).catch(() => undefined);
-  if (!stat) throw new UserFacingError(`${uri.fsPath} does not exist.`);
+  if (!stat) throw new UserFacingError(vscode.l10n.t('{0} does not exist.', uri.fsPath));
   return stat.type & vscode.FileType.Directory ? uri : vscode.Uri.joinPath(uri, '..');
 }
 
@@ -61,8 +63,8 @@ async function pickFolder(defaultUri: vscode.Uri): Promise<vscode.Uri> {
     canSelectFiles: false,
     canSelectMany: false,
     defaultUri,
-    title: 'Add Dockerfile: folder of Node.js or Python code',
-    openLabel: 'Add Dockerfile',
+    title: vscode.l10n.t('Add Dockerfile: folder of Node.js or Python code'),
+    openLabel: vscode.l10n.t('Add Dockerfile'),
   });
   if (!picked?.length) throw new CancelledError();
   return picked[0];

@@ -19,6 +19,7 @@ import { resolveFunction } from './pickFunction';
 
 export type ExportKind = 'kubernetes' | 'knative';
 
+/** `title`: a product name, the same in every language. */
 const KINDS: Record<ExportKind, { title: string; baseName: string; render: (manifests: typeof Manifests, input: ExportInput) => RenderedExport }> = {
   kubernetes: { title: 'Kubernetes', baseName: 'kubernetes', render: (manifests, input) => manifests.renderKubernetesExport(input) },
   knative: { title: 'Knative', baseName: 'knative', render: (manifests, input) => manifests.renderKnativeExport(input) },
@@ -41,9 +42,6 @@ export interface ExportDependencies {
   imageFor?: (runner: FunctionRunner) => string | undefined;
 }
 
-const COPY = 'Copy Command';
-const RUN = 'Run in Terminal';
-
 /**
  * Export to Kubernetes / Export to Knative: writes the function's manifest beside it (the
  * `localServerless.exportFolder` setting, `deploy` by default), opens it beside the editor, and offers
@@ -55,7 +53,8 @@ export function exportManifest(kind: ExportKind, registry: FunctionRegistry, dep
   const { title, baseName, render } = KINDS[kind];
   const terminals = new Map<string, vscode.Terminal>();
   return async (arg?: unknown): Promise<string> => {
-    const runner = await resolveFunction(registry, arg, `Function to export to ${title}`);
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function to export to {0}', title));
+    // The core's refusal (English: it has no vscode).
     const refusal = actionRefusal(runner.spec.name, runner.state.kind, 'export');
     if (refusal) throw new UserFacingError(refusal);
     runner.assertConfigured();
@@ -76,11 +75,11 @@ export function exportManifest(kind: ExportKind, registry: FunctionRegistry, dep
     refuseUnsavedEditor(root, file);
     if (decision === 'ask') {
       const besideName = `${baseName}.new.yaml`;
-      const beside = `Write Beside as ${besideName}`;
+      const beside = vscode.l10n.t('Write Beside as {0}', besideName);
       const answer = await askModal(
-        `${relativeTo(root, file)} holds changes made since Local Serverless wrote it (or was not written by it). Replace it with ${spec.name}'s ${title} export?`,
-        `"${beside}" keeps it as it is and writes the export next to it, to compare.`,
-        'Replace', beside,
+        vscode.l10n.t('{0} holds changes made since Local Serverless wrote it (or was not written by it). Replace it with {1}\'s {2} export?', relativeTo(root, file), spec.name, title),
+        vscode.l10n.t('"{0}" keeps it as it is and writes the export next to it, to compare.', beside),
+        vscode.l10n.t('Replace'), beside,
       );
       if (!answer) throw new CancelledError();
       if (answer === beside) {
@@ -88,7 +87,7 @@ export function exportManifest(kind: ExportKind, registry: FunctionRegistry, dep
         rendered = renderFor(file);
         decision = await planManifestWrite(spec.folder, file, rendered.text);
         refuseUnsavedEditor(root, file);
-        if (decision === 'ask') throw new UserFacingError(`${relativeTo(root, file)} holds changes too: move or delete it, then export again.`);
+        if (decision === 'ask') throw new UserFacingError(vscode.l10n.t('{0} holds changes too: move or delete it, then export again.', relativeTo(root, file)));
       }
     }
     if (decision !== 'unchanged') await writeManifest(spec.folder, file, rendered.text);
@@ -101,20 +100,23 @@ export function exportManifest(kind: ExportKind, registry: FunctionRegistry, dep
 /** An editor holding unsaved changes to the manifest would fight the file we write: those changes are the user's. */
 function refuseUnsavedEditor(root: string, file: string): void {
   const open = vscode.workspace.textDocuments.find((document) => document.uri.scheme === 'file' && document.uri.fsPath === file);
-  if (open?.isDirty) throw new UserFacingError(`${relativeTo(root, file)} has unsaved changes in an editor: save or revert them, then export again.`);
+  if (open?.isDirty) throw new UserFacingError(vscode.l10n.t('{0} has unsaved changes in an editor: save or revert them, then export again.', relativeTo(root, file)));
 }
 
 /** The notification after an export: the apply line, to copy or (with kubectl on PATH) to run in a terminal. */
 async function offerApply(rendered: RenderedExport, shownFile: string, placeholderImage: boolean, hasKubectl: boolean, terminal: () => vscode.Terminal): Promise<void> {
-  const parts = [`Wrote ${shownFile}. Apply it with: ${rendered.applyCommand}`];
-  if (rendered.secretCommand) parts.push(`First create the Secret with the env file's values: ${rendered.secretCommand}`);
-  if (placeholderImage) parts.push('Its image is a placeholder (REGISTRY/…): run Push Image, or set "image" in fn.json or the localServerless.registry setting, then export again.');
-  if (!hasKubectl) parts.push('kubectl is not on PATH: copy the command and run it where kubectl reaches your cluster.');
-  const answer = await showInfo(parts.join(' '), ...(hasKubectl ? [COPY, RUN] : [COPY]));
-  if (answer === COPY) {
+  const copy = vscode.l10n.t('Copy Command');
+  const run = vscode.l10n.t('Run in Terminal');
+  // Sentences, each whole, shown one after the other.
+  const parts = [vscode.l10n.t('Wrote {0}. Apply it with: {1}', shownFile, rendered.applyCommand)];
+  if (rendered.secretCommand) parts.push(vscode.l10n.t('First create the Secret with the env file\'s values: {0}', rendered.secretCommand));
+  if (placeholderImage) parts.push(vscode.l10n.t('Its image is a placeholder (REGISTRY/…): run Push Image, or set "image" in fn.json or the localServerless.registry setting, then export again.'));
+  if (!hasKubectl) parts.push(vscode.l10n.t('kubectl is not on PATH: copy the command and run it where kubectl reaches your cluster.'));
+  const answer = await showInfo(parts.join(' '), ...(hasKubectl ? [copy, run] : [copy]));
+  if (answer === copy) {
     await vscode.env.clipboard.writeText(rendered.applyCommand);
-    vscode.window.setStatusBarMessage(`Copied ${rendered.applyCommand}`, 4000);
-  } else if (answer === RUN) {
+    vscode.window.setStatusBarMessage(vscode.l10n.t('Copied {0}', rendered.applyCommand), 4000);
+  } else if (answer === run) {
     const shell = terminal();
     shell.show();
     shell.sendText(rendered.applyCommand, true);

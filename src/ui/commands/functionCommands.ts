@@ -18,7 +18,7 @@ import { askModal, showInfo, withProgressSafe } from '../notify';
  * Builds and (re)starts a function, showing progress where the action started: in the view for a
  * tree action, otherwise as a cancellable notification.
  */
-export async function buildAndRunWithProgress(runner: FunctionRunner, channels: FunctionOutputChannels, fromTree: boolean, title = `Building and starting ${runner.spec.name}`): Promise<string> {
+export async function buildAndRunWithProgress(runner: FunctionRunner, channels: FunctionOutputChannels, fromTree: boolean, title = vscode.l10n.t('Building and starting {0}', runner.spec.name)): Promise<string> {
   requireTrust();
   runner.assertConfigured(); // before the channel opens: a misconfigured function has nothing to show there
   channels.show(runner.spec.name);
@@ -28,8 +28,8 @@ export async function buildAndRunWithProgress(runner: FunctionRunner, channels: 
 
 export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutputChannels) {
   return async (arg?: unknown): Promise<string> => {
-    const runner = await resolveFunction(registry, arg, 'Function to build and run');
-    // The tree offers Build and Run only where it works; the palette offers it always.
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function to build and run'));
+    // The tree offers Build and Run only where it works; the palette offers it always. Refusals are the core's (English).
     const refusal = actionRefusal(runner.spec.name, runner.state.kind, 'buildAndRun');
     if (refusal) throw new UserFacingError(refusal);
     return buildAndRunWithProgress(runner, channels, arg instanceof FunctionNode);
@@ -38,19 +38,19 @@ export function buildAndRun(registry: FunctionRegistry, channels: FunctionOutput
 
 export function stop(registry: FunctionRegistry) {
   return async (arg?: unknown): Promise<void> => {
-    const runner = await resolveFunction(registry, arg, 'Function to stop');
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function to stop'));
     const refusal = actionRefusal(runner.spec.name, runner.state.kind, 'stop');
     if (refusal) {
       void showInfo(refusal);
       return;
     }
-    await withProgressSafe({ location: { viewId: VIEW_ID }, title: `Stopping ${runner.spec.name}` }, () => runner.stop());
+    await withProgressSafe({ location: { viewId: VIEW_ID }, title: vscode.l10n.t('Stopping {0}', runner.spec.name) }, () => runner.stop());
   };
 }
 
 export function showLogs(registry: FunctionRegistry, channels: FunctionOutputChannels) {
   return async (arg?: unknown): Promise<void> => {
-    const runner = await resolveFunction(registry, arg, 'Function whose logs to show');
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function whose logs to show'));
     channels.show(runner.spec.name, false);
   };
 }
@@ -61,11 +61,11 @@ export function showLogs(registry: FunctionRegistry, channels: FunctionOutputCha
  */
 export function openConfig(registry: FunctionRegistry) {
   return async (arg?: unknown): Promise<void> => {
-    const runner = await resolveFunction(registry, arg, 'Function whose fn.json to open');
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function whose fn.json to open'));
     const file = path.join(runner.spec.folder, 'fn.json');
     const exists = await fs.lstat(file).then(() => true, () => false);
     if (exists && !(await realPathInside(runner.spec.folder, file))) {
-      throw new UserFacingError(`fn.json of ${runner.spec.name} is a symbolic link that leads out of ${runner.spec.folder}, so it is not opened: replace it with a regular file.`);
+      throw new UserFacingError(vscode.l10n.t('fn.json of {0} is a symbolic link that leads out of {1}, so it is not opened: replace it with a regular file.', runner.spec.name, runner.spec.folder));
     }
     const uri = exists ? vscode.Uri.file(file) : vscode.Uri.file(file).with({ scheme: 'untitled' });
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
@@ -74,19 +74,18 @@ export function openConfig(registry: FunctionRegistry) {
 
 export function copyUrl(registry: FunctionRegistry) {
   return async (arg?: unknown): Promise<void> => {
-    const runner = await resolveFunction(registry, arg, 'Function whose URL to copy');
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function whose URL to copy'));
     const url = await externalUrl(runner);
     await vscode.env.clipboard.writeText(url);
-    vscode.window.setStatusBarMessage(`Copied ${url}${offNote(runner)}`, 4000);
+    vscode.window.setStatusBarMessage(isOn(runner) ? vscode.l10n.t('Copied {0}', url) : vscode.l10n.t('Copied {0} ({1} is not running: requests get a 503 until you run Build and Run)', url, runner.spec.name), 4000);
   };
 }
 
 /** Open in Browser: the function's gateway URL, as this window's browser reaches it. */
 export function openInBrowser(registry: FunctionRegistry) {
   return async (arg?: unknown): Promise<void> => {
-    const runner = await resolveFunction(registry, arg, 'Function to open in the browser');
-    const note = offNote(runner);
-    if (note) void showInfo(`${runner.spec.name}${note}.`);
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function to open in the browser'));
+    if (!isOn(runner)) void showInfo(vscode.l10n.t('{0} ({0} is not running: requests get a 503 until you run Build and Run).', runner.spec.name));
     await vscode.env.openExternal(vscode.Uri.parse(await externalUrl(runner), true));
   };
 }
@@ -99,31 +98,31 @@ async function externalUrl(runner: FunctionRunner): Promise<string> {
   return (await vscode.env.asExternalUri(vscode.Uri.parse(`${runner.url}/`, true))).toString(true);
 }
 
-/** What a request to a function that is off gets, said when its URL is handed out. */
-function offNote(runner: FunctionRunner): string {
-  const on = ['running', 'scaledToZero', 'building'].includes(runner.state.kind);
-  return on ? '' : ` (${runner.spec.name} is not running: requests get a 503 until you run Build and Run)`;
+/** Whether a request to the function's URL gets an answer; when off, handing out the URL says it gets a 503. */
+function isOn(runner: FunctionRunner): boolean {
+  return ['running', 'scaledToZero', 'building'].includes(runner.state.kind);
 }
 
 export function setAutoReload(registry: FunctionRegistry, settings: AutoReloadSettings, enabled: boolean) {
   return async (arg?: unknown): Promise<void> => {
-    const runner = await resolveFunction(registry, arg, `Function to ${enabled ? 'enable' : 'disable'} auto-reload for`);
+    const runner = await resolveFunction(registry, arg, enabled ? vscode.l10n.t('Function to enable auto-reload for') : vscode.l10n.t('Function to disable auto-reload for'));
     await settings.setEnabled(runner.spec.name, enabled);
-    vscode.window.setStatusBarMessage(`Auto-reload on save ${enabled ? 'enabled' : 'disabled'} for ${runner.spec.name}`, 3000);
+    vscode.window.setStatusBarMessage(enabled ? vscode.l10n.t('Auto-reload on save enabled for {0}', runner.spec.name) : vscode.l10n.t('Auto-reload on save disabled for {0}', runner.spec.name), 3000);
   };
 }
 
 /** Clean Up: after a confirmation, removes every container and image tag this workspace made. */
 export function cleanUp(registry: FunctionRegistry) {
   return async (): Promise<{ containers: number; images: number } | undefined> => {
+    const remove = vscode.l10n.t('Remove');
     const answer = await askModal(
-      'Remove every container and image that Local Serverless made for this workspace?',
-      'Running functions stop. Source files are not touched; the next Build and Run rebuilds from scratch.',
-      'Remove',
+      vscode.l10n.t('Remove every container and image that Local Serverless made for this workspace?'),
+      vscode.l10n.t('Running functions stop. Source files are not touched; the next Build and Run rebuilds from scratch.'),
+      remove,
     );
-    if (answer !== 'Remove') return undefined;
-    const removed = await withProgressSafe({ location: { viewId: VIEW_ID }, title: 'Cleaning up' }, () => registry.cleanUp());
-    void showInfo(`Removed ${removed.containers} container(s) and ${removed.images} image tag(s) of this workspace.`);
+    if (answer !== remove) return undefined;
+    const removed = await withProgressSafe({ location: { viewId: VIEW_ID }, title: vscode.l10n.t('Cleaning up') }, () => registry.cleanUp());
+    void showInfo(vscode.l10n.t('Removed {0} container(s) and {1} image tag(s) of this workspace.', removed.containers, removed.images));
     return removed;
   };
 }

@@ -48,21 +48,22 @@ export function loadTest(
   summaries: LoadSummaryView,
 ) {
   return async (arg?: unknown): Promise<LoadSummary> => {
-    const runner = await resolveFunction(registry, arg, 'Function to load test');
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function to load test'));
     runner.assertConfigured();
     const name = runner.spec.name;
     const payload = arg instanceof EventNode ? await savedEventPayload(runner, arg.file) : await pickPayload(runner);
     // A function that takes CloudEvents gets the event Invoke would send it, checked before anything starts.
     const sent = invokePayload(runner.spec, payload.body);
-    if (!sent.ok) throw new UserFacingError(`${payload.label} of ${name}: ${sent.message}`);
-    const count = await askWholeNumber(`Load test ${name}: requests`, `How many requests to send, from ${LOAD_COUNT.min} to ${LOAD_COUNT.max}`, LOAD_COUNT.default, countProblem);
-    const concurrency = await askWholeNumber(`Load test ${name}: concurrency`, `How many requests in flight at once, from ${LOAD_CONCURRENCY.min} to ${LOAD_CONCURRENCY.max}`, LOAD_CONCURRENCY.default, concurrencyProblem);
+    // The payload's problem and the numbers' problems are the core's words (English: it has no vscode).
+    if (!sent.ok) throw new UserFacingError(vscode.l10n.t('{0} of {1}: {2}', payload.label, name, sent.message));
+    const count = await askWholeNumber(vscode.l10n.t('Load test {0}: requests', name), vscode.l10n.t('How many requests to send, from {0} to {1}', LOAD_COUNT.min, LOAD_COUNT.max), LOAD_COUNT.default, countProblem);
+    const concurrency = await askWholeNumber(vscode.l10n.t('Load test {0}: concurrency', name), vscode.l10n.t('How many requests in flight at once, from {0} to {1}', LOAD_CONCURRENCY.min, LOAD_CONCURRENCY.max), LOAD_CONCURRENCY.default, concurrencyProblem);
     requireTrust();
     if (NOT_STARTED.has(runner.state.kind)) {
-      await buildAndRunWithProgress(runner, channels, false, `${name} is not running: building and starting it before the load test`);
+      await buildAndRunWithProgress(runner, channels, false, vscode.l10n.t('{0} is not running: building and starting it before the load test', name));
     }
     const functionUrl = gatewayUrlFor(name);
-    if (!functionUrl) throw new UserFacingError(`${name} has no URL on the local gateway yet: Build and Run it, then run the load test again.`);
+    if (!functionUrl) throw new UserFacingError(vscode.l10n.t('{0} has no URL on the local gateway yet: Build and Run it, then run the load test again.', name));
     const request = buildLoadRequest({ functionUrl, invoke: runner.spec.invoke, timeoutSeconds: runner.spec.timeoutSeconds }, typeof sent.payload === 'string' ? sent.payload : completeCloudEvent(sent.payload), count, concurrency);
 
     const out = channels.get(name);
@@ -72,12 +73,12 @@ export function loadTest(
     let run;
     try {
       run = await withProgressSafe(
-        { location: vscode.ProgressLocation.Notification, title: `Load testing ${name} (${count} requests, ${request.options.connections} at once)`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Load testing {0} ({1} requests, {2} at once)', name, count, request.options.connections), cancellable: true },
         (progress, token) => {
           let reportedPercent = 0;
           return runLoad(request, ({ completed, total }) => {
             const percent = Math.floor((completed / total) * 100);
-            progress.report({ increment: percent - reportedPercent, message: `${completed} of ${total}` });
+            progress.report({ increment: percent - reportedPercent, message: vscode.l10n.t('{0} of {1}', completed, total) });
             reportedPercent = percent;
           }, toAbortSignal(token));
         },
@@ -85,8 +86,8 @@ export function loadTest(
       await nextFigures(stats, name, LAST_FIGURES_WAIT_MS);
     } catch (error) {
       if (error instanceof CancelledError) throw error;
-      out.appendLine(`load test ${request.options.method} ${new URL(request.options.url).pathname} → failed: ${errorMessage(error)}`);
-      throw new UserFacingError(`The load test of ${name} failed: ${errorMessage(error)}`);
+      out.appendLine(vscode.l10n.t('load test {0} {1} → failed: {2}', String(request.options.method), new URL(request.options.url).pathname, errorMessage(error)));
+      throw new UserFacingError(vscode.l10n.t('The load test of {0} failed: {1}', name, errorMessage(error)));
     } finally {
       following.dispose();
     }
@@ -100,7 +101,7 @@ export function loadTest(
 async function savedEventPayload(runner: FunctionRunner, file: string): Promise<Payload> {
   const label = `events/${path.basename(file)}`;
   const parsed = parsePayload(await readSavedEvent(runner.spec.folder, file));
-  if (!parsed.ok) throw new UserFacingError(`${label} of ${runner.spec.name}: ${parsed.message}`);
+  if (!parsed.ok) throw new UserFacingError(vscode.l10n.t('{0} of {1}: {2}', label, runner.spec.name, parsed.message));
   return { label, body: parsed.body };
 }
 
@@ -110,8 +111,9 @@ async function pickPayload(runner: FunctionRunner): Promise<Payload> {
     description: `events/${path.basename(file)}`,
     load: () => savedEventPayload(runner, file),
   }));
-  choices.push({ label: '$(circle-slash) Empty body', description: 'no payload', load: async () => ({ label: 'empty body', body: '' }) });
-  const picked = await vscode.window.showQuickPick(choices, { placeHolder: `Payload for each request to ${runner.spec.name}`, matchOnDescription: true });
+  // The label 'empty body' names the payload in the summary, which the core writes (in English).
+  choices.push({ label: `$(circle-slash) ${vscode.l10n.t('Empty body')}`, description: vscode.l10n.t('no payload'), load: async () => ({ label: 'empty body', body: '' }) });
+  const picked = await vscode.window.showQuickPick(choices, { placeHolder: vscode.l10n.t('Payload for each request to {0}', runner.spec.name), matchOnDescription: true });
   if (!picked) throw new CancelledError();
   return picked.load();
 }

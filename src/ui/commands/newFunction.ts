@@ -16,14 +16,15 @@ export function newFunction(templatesRoot: string, discovery: FunctionDiscovery)
   return async (nameArg?: unknown, runtimeArg?: unknown): Promise<string> => {
     const root = await pickWorkspaceFolder();
     const name = typeof nameArg === 'string' ? nameArg : await vscode.window.showInputBox({
-      title: 'New Function (1/2): name',
-      prompt: `A folder of this name is created in ${root.name}`,
+      title: vscode.l10n.t('New Function (1/2): name'),
+      prompt: vscode.l10n.t('A folder of this name is created in {0}', root.name),
       placeHolder: 'hello',
       validateInput: validateFunctionName,
     });
     if (name === undefined) throw new CancelledError();
     const invalid = validateFunctionName(name);
-    if (invalid) throw new UserFacingError(`"${name}" cannot name a function. ${invalid}`);
+    // Why a name is invalid, or leaves the folder, is the core's to say (English: it has no vscode).
+    if (invalid) throw new UserFacingError(vscode.l10n.t('"{0}" cannot name a function. {1}', name, invalid));
     let folder: string;
     try {
       folder = resolveInside(root.uri.fsPath, name.trim());
@@ -34,14 +35,14 @@ export function newFunction(templatesRoot: string, discovery: FunctionDiscovery)
     const templates = await listTemplates(templatesRoot);
     const template = typeof runtimeArg === 'string'
       ? templates.find((t) => t.runtime === runtimeArg)
-      : (await vscode.window.showQuickPick(templates.map((t) => ({ label: t.label, description: t.runtime, template: t })), { title: 'New Function (2/2): runtime' }))?.template;
+      : (await vscode.window.showQuickPick(templates.map((t) => ({ label: t.label, description: t.runtime, template: t })), { title: vscode.l10n.t('New Function (2/2): runtime') }))?.template;
     if (!template) {
-      if (typeof runtimeArg === 'string') throw new UserFacingError(`No template for runtime "${runtimeArg}": use one of ${templates.map((t) => t.runtime).join(', ')}.`);
+      if (typeof runtimeArg === 'string') throw new UserFacingError(vscode.l10n.t('No template for runtime "{0}": use one of {1}.', runtimeArg, templates.map((t) => t.runtime).join(', ')));
       throw new CancelledError();
     }
 
     await writeFilesAskingFirst(root.uri.fsPath, folder, renderTemplate(template, { name: name.trim(), port: DEFAULT_PORT }), (paths) =>
-      `${paths.length} file(s) already exist in ${vscode.workspace.asRelativePath(folder)} with other content: ${paths.join(', ')}. Replace them with the template's?`);
+      vscode.l10n.t('{0} file(s) already exist in {1} with other content: {2}. Replace them with the template\'s?', paths.length, vscode.workspace.asRelativePath(folder), paths.join(', ')));
     await discovery.refresh();
     const entry = vscode.Uri.file(path.join(folder, template.entry));
     await vscode.window.showTextDocument(entry);
@@ -51,9 +52,9 @@ export function newFunction(templatesRoot: string, discovery: FunctionDiscovery)
 
 async function pickWorkspaceFolder(): Promise<vscode.WorkspaceFolder> {
   const folders = vscode.workspace.workspaceFolders ?? [];
-  if (folders.length === 0) throw new UserFacingError('Open a folder first: functions are created inside the workspace.');
+  if (folders.length === 0) throw new UserFacingError(vscode.l10n.t('Open a folder first: functions are created inside the workspace.'));
   if (folders.length === 1) return folders[0];
-  const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder for the new function' });
+  const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: vscode.l10n.t('Workspace folder for the new function') });
   if (!picked) throw new CancelledError();
   return picked;
 }

@@ -17,7 +17,7 @@ export async function resolveFunction(registry: FunctionRegistry, arg: unknown, 
   }
   const functions = registry.functions;
   if (functions.length === 0) {
-    throw new UserFacingError('No functions in this workspace: a function is a folder with a Dockerfile. Run "Local Serverless: New Function" to create one.');
+    throw new UserFacingError(vscode.l10n.t('No functions in this workspace: a function is a folder with a Dockerfile. Run "Local Serverless: New Function" to create one.'));
   }
   const active = vscode.window.activeTextEditor?.document.uri;
   const current = active?.scheme === 'file' ? registry.findByFile(active.fsPath) : undefined;

@@ -23,8 +23,6 @@ export interface PushImageDependencies {
   registrySetting?: () => { value: string; source: string } | undefined;
 }
 
-const COPY_DIGEST = 'Copy Digest';
-
 /** The localServerless.pushLatest setting: also move `latest` to each pushed image. */
 function pushesLatest(folder: string): boolean {
   return vscode.workspace.getConfiguration(undefined, vscode.Uri.file(folder)).get<boolean>(SETTINGS.pushLatest) === true;
@@ -33,15 +31,15 @@ function pushesLatest(folder: string): boolean {
 /** Copy Pushed Image Digest (tree, palette): `<repository>@<digest>` of the function's last push. */
 export function copyPushedDigest(registry: FunctionRegistry, pushed: PushedImages) {
   return async (arg?: unknown): Promise<string | undefined> => {
-    const runner = await resolveFunction(registry, arg, 'Function whose pushed image digest to copy');
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function whose pushed image digest to copy'));
     const image = pushed.get(runner.spec.name);
     if (!image) {
-      void showInfo(`${runner.spec.name} has not been pushed from this workspace yet: run Push Image first.`);
+      void showInfo(vscode.l10n.t('{0} has not been pushed from this workspace yet: run Push Image first.', runner.spec.name));
       return undefined;
     }
     const pinned = `${image.repository}@${image.digest}`;
     await vscode.env.clipboard.writeText(pinned);
-    vscode.window.setStatusBarMessage(`Copied ${pinned}`, 4000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('Copied {0}', pinned), 4000);
     return pinned;
   };
 }
@@ -59,9 +57,10 @@ export function pushImage(registry: FunctionRegistry, dependencies: PushImageDep
   const registrySetting = dependencies.registrySetting ?? configuredRegistry;
   return async (arg?: unknown): Promise<PushResult | undefined> => {
     requireTrust();
-    const runner = await resolveFunction(registry, arg, 'Function whose image to push');
+    const runner = await resolveFunction(registry, arg, vscode.l10n.t('Function whose image to push'));
     runner.assertConfigured();
     const { name } = runner.spec;
+    // The destination's problem, the layers' progress and a cancelled push's message are the core's and services' words (English).
     const destination = pushDestination(name, runner.spec.image, registrySetting());
     if ('problem' in destination) throw new UserFacingError(destination.problem);
     const { repository, configuredBy } = destination;
@@ -69,13 +68,13 @@ export function pushImage(registry: FunctionRegistry, dependencies: PushImageDep
     let userCancelled = false;
     let result: PushResult & { tag: string };
     try {
-      result = await withProgressSafe({ location: vscode.ProgressLocation.Notification, title: `Pushing ${name} to ${repository.name}`, cancellable: true }, async (progress, token) => {
+      result = await withProgressSafe({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Pushing {0} to {1}', name, repository.name), cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => (userCancelled = true));
         const signal = toAbortSignal(token);
-        progress.report({ message: 'building if the code changed…' });
+        progress.report({ message: vscode.l10n.t('building if the code changed…') });
         const image = await runner.prepareImage(signal);
         const tag = digestTag(image.digest);
-        progress.report({ message: `${image.built ? 'built; ' : ''}sending ${tag}…` });
+        progress.report({ message: image.built ? vscode.l10n.t('built; sending {0}…', tag) : vscode.l10n.t('sending {0}…', tag) });
         let shownPercent = 0;
         let shownAt = 0;
         const done = await credentials.withCredentials(repository.registry, (login) => push(engine, { localTag: image.tag, repository: repository.name, tag, configuredBy, alsoLatest: pushesLatest(runner.spec.folder) }, login, (layers) => {
@@ -92,7 +91,7 @@ export function pushImage(registry: FunctionRegistry, dependencies: PushImageDep
     } catch (error) {
       // Cancel is no failure, but what it left behind is worth a line: the notification says it once.
       if (isCancellation(error) && userCancelled) {
-        const message = error instanceof CancelledError && error.message !== 'Cancelled' ? error.message : `Push of ${name} cancelled: nothing was sent.`;
+        const message = error instanceof CancelledError && error.message !== 'Cancelled' ? error.message : vscode.l10n.t('Push of {0} cancelled: nothing was sent.', name);
         out.appendLine(`[push] ${message}`);
         void showInfo(message);
       }
@@ -100,12 +99,13 @@ export function pushImage(registry: FunctionRegistry, dependencies: PushImageDep
     }
     const pinned = `${repository.name}@${result.digest}`;
     await pushed.record(name, { repository: repository.name, tag: result.tag, digest: result.digest, pushedAt: Date.now() });
-    out.appendLine(`[push] ${result.skipped ? `${result.reference} is already in the registry, unchanged: nothing sent` : `pushed ${result.reference}`} (${pinned})`);
-    const message = result.skipped ? `${result.reference} is already in the registry, unchanged: ${result.digest}` : `Pushed ${result.reference}@${result.digest}`;
-    void showInfo(message, COPY_DIGEST).then(async (answer) => {
-      if (answer !== COPY_DIGEST) return;
+    out.appendLine(`[push] ${result.skipped ? vscode.l10n.t('{0} is already in the registry, unchanged: nothing sent ({1})', result.reference, pinned) : vscode.l10n.t('pushed {0} ({1})', result.reference, pinned)}`);
+    const message = result.skipped ? vscode.l10n.t('{0} is already in the registry, unchanged: {1}', result.reference, result.digest) : vscode.l10n.t('Pushed {0}', `${result.reference}@${result.digest}`);
+    const copyDigest = vscode.l10n.t('Copy Digest');
+    void showInfo(message, copyDigest).then(async (answer) => {
+      if (answer !== copyDigest) return;
       await vscode.env.clipboard.writeText(pinned);
-      vscode.window.setStatusBarMessage(`Copied ${pinned}`, 4000);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('Copied {0}', pinned), 4000);
     });
     return result;
   };

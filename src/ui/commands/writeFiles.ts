@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
+import * as vscode from 'vscode';
 import { CancelledError } from '../../core/errors';
 import { assertWritableInside } from '../../core/insideFolder';
 import { planWrites, type RenderedFile } from '../../core/scaffold';
@@ -18,12 +19,13 @@ export async function writeFilesAskingFirst(root: string, folder: string, genera
   const conflicts = files.filter((f) => f.action === 'conflict');
   let toWrite = files.filter((f) => f.action === 'create');
   if (conflicts.length) {
-    const replace = 'Replace';
+    const replace = vscode.l10n.t('Replace');
+    const keep = vscode.l10n.t('Keep Existing');
     const answer = await askModal(
       describeConflict(conflicts.map((c) => c.relativePath)),
-      '"Keep Existing" leaves those files as they are and writes only the missing ones.',
+      vscode.l10n.t('"{0}" leaves those files as they are and writes only the missing ones.', keep),
       replace,
-      'Keep Existing',
+      keep,
     );
     if (!answer) throw new CancelledError();
     if (answer === replace) toWrite = [...toWrite, ...conflicts];
