@@ -130,7 +130,12 @@ export class FunctionDebugger implements vscode.Disposable {
     entry.replacing = true;
     const old = entry.session;
     if (old) await vscode.debug.stopDebugging(old);
-    await this.attach(entry.runner, next).catch((error: unknown) => this.channels.get(name).appendLine(vscode.l10n.t('✖ could not attach the debugger again: {0}', String((error as Error).message ?? error))));
+    try {
+      await this.attach(entry.runner, next);
+    } catch (error) {
+      this.channels.get(name).appendLine(vscode.l10n.t('✖ could not attach the debugger again: {0}', String((error as Error).message ?? error)));
+      return;
+    }
     this.channels.get(name).appendLine(moved
       ? vscode.l10n.t('↻ debugger attached again to {0} (new instance); breakpoints carry over', name)
       : vscode.l10n.t('↻ debugger attached again to {0} (restarted process); breakpoints carry over', name));
