@@ -26,6 +26,8 @@ export interface SessionOptions {
   prepare?: (workspace: string) => void;
   /** Opens this folder instead of a fresh copy of examples/: a second VS Code instance on the same folder. */
   workspace?: string;
+  /** Remote (machine) settings, as a person sets them in the Settings editor's Remote tab before opening the folder (see CodeServerOptions). */
+  machineSettings?: Record<string, unknown>;
 }
 
 export async function openSession(name: string, options: SessionOptions = {}): Promise<Session> {
@@ -35,7 +37,7 @@ export async function openSession(name: string, options: SessionOptions = {}): P
   options.prepare?.(workspace);
   const trusted = options.trusted ?? true;
   // Untrusted: no startup prompt to answer; the folder simply opens in Restricted Mode, as after "Don't Trust".
-  const server: CodeServer = await startCodeServer({ vsix, trustWorkspaces: trusted, settings: trusted ? {} : { 'security.workspace.trust.startupPrompt': 'never' } });
+  const server: CodeServer = await startCodeServer({ vsix, trustWorkspaces: trusted, settings: trusted ? {} : { 'security.workspace.trust.startupPrompt': 'never' }, machineSettings: options.machineSettings });
   const browser: Browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
   const ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots', name));

@@ -26,6 +26,13 @@ export interface CodeServerOptions {
   vsix?: string;
   /** Extra settings for the user settings.json. */
   settings?: Record<string, unknown>;
+  /**
+   * Settings for the remote (machine) settings.json: what the Settings editor's "Remote" tab writes.
+   * The workbench in the browser is a remote window of code-server's server, so VS Code reads a
+   * machine-scoped setting from here and ignores it in the user settings.json (there it shows
+   * "This setting cannot be applied in this window").
+   */
+  machineSettings?: Record<string, unknown>;
   trustWorkspaces?: boolean;
 }
 
@@ -54,6 +61,10 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
     ...options.settings,
   }, null, 2));
+  if (options.machineSettings) {
+    fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+    fs.writeFileSync(path.join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings, null, 2));
+  }
   const env = { ...process.env, PATH: `${node24}:${process.env.PATH}`, XDG_CONFIG_HOME: path.join(runDir, 'xdg-config'), XDG_DATA_HOME: path.join(runDir, 'xdg-data') };
   if (options.vsix) {
     const install = spawnSync(codeServer, ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', options.vsix], { env, encoding: 'utf8', timeout: 120_000 });

@@ -1,10 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import type { FunctionSpec } from '../../src/core/functionSpec';
 import { imageTag } from '../../src/core/names';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
@@ -27,8 +25,6 @@ const BUILD_NETWORK: RunnerOptions = { buildNetwork: () => 'host' };
 /** Each test is bounded; the first includes the only npm install (a few seconds here). */
 const BOUND = { timeout: 150_000 };
 const REQUEST_TIMEOUT_MS = 15_000;
-
-const execFileAsync = promisify(execFile);
 
 interface Reply {
   status: number;
@@ -55,17 +51,6 @@ function post(url: string, headers: Record<string, string>, body: string): Promi
 function json(reply: Reply): unknown {
   assert.equal(reply.status, 200, `status ${reply.status}: ${reply.body}`);
   return JSON.parse(reply.body);
-}
-
-/** A package-lock.json for the folder's package.json, made by the host's npm (bounded), its tarballs on `proxy`. */
-async function lockThroughProxy(folder: string, proxy: NpmTarballProxy): Promise<void> {
-  await execFileAsync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false'], {
-    cwd: folder,
-    timeout: 90_000,
-    shell: process.platform === 'win32',
-  });
-  const lockfile = path.join(folder, 'package-lock.json');
-  await fs.writeFile(lockfile, proxy.rewriteLockfile(await fs.readFile(lockfile, 'utf8')));
 }
 
 describe('Functions Framework functions (Node.js CloudEvents template) built in the host network, through the gateway', () => {
@@ -106,7 +91,7 @@ describe('Functions Framework functions (Node.js CloudEvents template) built in 
   test('the template scaffolded and built: npm install runs in the host network, and binary and structured CloudEvents reach the handler with their attributes and data', BOUND, async (t) => {
     if (unavailable) return t.skip(unavailable);
     const folder = (await scaffold(ws.root, 'node-cloudevents', 'ce')).folder;
-    await lockThroughProxy(folder, proxy);
+    await proxy.lock(folder);
     const out = new RecordingSink();
     const runner = await start(await readSpec(folder), out);
     cloudEvents = { runner, out, folder };

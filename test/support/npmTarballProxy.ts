@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 
 const UPSTREAM = 'https://registry.npmjs.org';
 /** One tarball fetch is bounded: a registry that stops answering fails the build instead of hanging it. */
@@ -36,6 +40,20 @@ export class NpmTarballProxy {
   /** A lockfile whose tarballs come from the proxy: each `resolved` on registry.npmjs.org points here instead. */
   rewriteLockfile(text: string): string {
     return text.replaceAll(`"resolved": "${UPSTREAM}/`, `"resolved": "${this.origin}/`);
+  }
+
+  /**
+   * Writes a package-lock.json for `folder`'s package.json, made by the host's npm (bounded: 90 s),
+   * its tarballs on this proxy: an `npm install` in the host's network then installs from here alone.
+   */
+  async lock(folder: string): Promise<void> {
+    await promisify(execFile)('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false'], {
+      cwd: folder,
+      timeout: 90_000,
+      shell: process.platform === 'win32',
+    });
+    const lockfile = path.join(folder, 'package-lock.json');
+    await fs.writeFile(lockfile, this.rewriteLockfile(await fs.readFile(lockfile, 'utf8')));
   }
 
   async close(): Promise<void> {
