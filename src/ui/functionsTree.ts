@@ -123,17 +123,18 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     const autoReload = this.autoReloadEnabled(spec.name);
     // State and toggles are encoded for `when` clauses (test/unit/menus.test.ts checks what each state offers).
     item.contextValue = functionContextValue(state.kind, autoReload);
-    // Names, folders and build errors come from the workspace: appendText escapes them, so none renders as a link.
-    // Our own words go through appendText too: a translation is text, never markdown (isTrusted stays false).
-    const tooltip = new vscode.MarkdownString().appendMarkdown('**').appendText(spec.name).appendMarkdown(`** (${RUNTIME_LABELS[spec.runtime]})\n\n`)
-      .appendText(spec.folder).appendMarkdown('\n\n').appendText(describeState(state))
-      .appendMarkdown('\n\n').appendText(protocol.summary)
-      .appendMarkdown('\n\n').appendText(autoReload ? vscode.l10n.t('Auto-reload on save: on') : vscode.l10n.t('Auto-reload on save: off'));
-    if (state.lastError) tooltip.appendMarkdown('\n\n').appendText(vscode.l10n.t('Last update failed: {0}', state.lastError));
-    if (pushed) {
-      tooltip.appendMarkdown('\n\n').appendText(vscode.l10n.t('Last pushed: {0}', `${pushed.repository}:${pushed.tag}`))
-        .appendMarkdown('\n\n').appendText(vscode.l10n.t('Digest: {0}', pushed.digest));
-    }
+    // Plain text, never markdown: names, folders and build errors come from the workspace, and a
+    // translation is text too. (A MarkdownString's appendText writes spaces as &nbsp;, which wraps mid-word.)
+    const lines = [
+      `${spec.name} (${RUNTIME_LABELS[spec.runtime]})`,
+      spec.folder,
+      describeState(state),
+      protocol.summary,
+      autoReload ? vscode.l10n.t('Auto-reload on save: on') : vscode.l10n.t('Auto-reload on save: off'),
+      ...(state.lastError ? [vscode.l10n.t('Last update failed: {0}', state.lastError)] : []),
+      ...(pushed ? [vscode.l10n.t('Last pushed: {0}', `${pushed.repository}:${pushed.tag}`), vscode.l10n.t('Digest: {0}', pushed.digest)] : []),
+    ];
+    const tooltip = lines.join('\n\n');
     item.tooltip = tooltip;
     return item;
   }
