@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+/**
+ * The manifest as people meet it: its words come from package.nls.json (as VS Code's own extensions
+ * do it, so a package.nls.<lang>.json can translate them).
+ */
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const raw = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+const nls = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.nls.json'), 'utf8')) as Record<string, string>;
+
+/** What VS Code (and vsce, for the Marketplace) does: every string that is exactly `%key%` is replaced by the key's English. */
+function resolve<T>(value: T): T {
+  if (typeof value === 'string') {
+    const key = /^%([^%]+)%$/.exec(value)?.[1];
+    return (key !== undefined && key in nls ? nls[key] : value) as T;
+  }
+  if (Array.isArray(value)) return value.map(resolve) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)])) as T;
+  return value;
+}
+
+interface Step { id: string; title: string; description: string; media: { image: string; altText: string }; completionEvents?: string[] }
+interface Manifest {
+  displayName: string; description: string; icon: string; preview: boolean; extensionKind: string[]; categories: string[]; repository?: unknown;
+  contributes: {
+    commands: Array<{ command: string; title: string; category: string }>;
+    viewsWelcome: Array<{ view: string; contents: string; when: string }>;
+    walkthroughs: Array<{ id: string; title: string; description: string; steps: Step[] }>;
+  };
+}
+const manifest = resolve(raw) as unknown as Manifest;
+
+/** Every string in the manifest with the path to it, e.g. `contributes.commands[3].title`. */
+function strings(value: unknown, at = ''): Array<[string, string]> {
+  if (typeof value === 'string') return [[at, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => strings(v, `${at}[${i}]`));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => strings(v, at ? `${at}.${k}` : k));
+  return [];
+}
+
+/** Where people read a manifest string: these must come from package.nls.json. */
+const USER_VISIBLE = [
+  /^(displayName|description)$/,
+  /^capabilities\.untrustedWorkspaces\.description$/,
+  /^contributes\.viewsContainers\.\w+\[\d+\]\.title$/,
+  /^contributes\.views\.\w+\[\d+\]\.name$/,
+  /^contributes\.viewsWelcome\[\d+\]\.contents$/,
+  /^contributes\.walkthroughs\[\d+\]\.(title|description)$/,
+  /^contributes\.walkthroughs\[\d+\]\.steps\[\d+\]\.(title|description|media\.altText)$/,
+  /^contributes\.commands\[\d+\]\.(title|category)$/,
+  /^contributes\.configuration\.title$/,
+  /^contributes\.configuration\.properties\.[\w.]+\.(description|markdownDescription|enumDescriptions\[\d+\])$/,
+  /^contributes\.debuggers\[\d+\]\.label$/,
+  /^contributes\.debuggers\[\d+\]\.configurationAttributes\..*\.description$/,
+  /^contributes\.debuggers\[\d+\]\.initialConfigurations\[\d+\]\.name$/,
+  /^contributes\.debuggers\[\d+\]\.configurationSnippets\[\d+\]\.(label|description|body\.name)$/,
+];
+
+describe('manifest strings come from package.nls.json', () => {
+  it('every string people read is a %key%, and every key is in package.nls.json', () => {
+    const visible = strings(raw).filter(([at]) => USER_VISIBLE.some((pattern) => pattern.test(at)));
+    assert.ok(visible.length > 60, `found ${visible.length}`);
+    assert.deepEqual(visible.filter(([, value]) => !/^%[^%]+%$/.test(value)).map(([at, value]) => `${at}: ${value}`), []);
+    const missing = visible.map(([, value]) => value.slice(1, -1)).filter((key) => !(key in nls));
+    assert.deepEqual(missing, []);
+  });
+
+  it('package.nls.json holds no key the manifest does not use, and no empty English', () => {
+    const used = new Set(strings(raw).map(([, value]) => /^%([^%]+)%$/.exec(value)?.[1]).filter(Boolean));
+    assert.deepEqual(Object.keys(nls).filter((key) => !used.has(key)), []);
+    assert.deepEqual(Object.entries(nls).filter(([, english]) => !english.trim()).map(([key]) => key), []);
+  });
+
+  it('the palette shows "Local Serverless: <title>", the titles the end-to-end tests type', () => {
+    const palette = new Map(manifest.contributes.commands.map((c) => [c.command, `${c.category}: ${c.title}`]));
+    assert.equal(palette.get('localServerless.newFunction'), 'Local Serverless: New Function');
+    assert.equal(palette.get('localServerless.buildAndRun'), 'Local Serverless: Build and Run');
+    assert.equal(palette.get('localServerless.invoke'), 'Local Serverless: Invoke Function');
+    assert.equal(palette.get('localServerless.loadTest'), 'Local Serverless: Load Test Function');
+    assert.equal(palette.get('localServerless.debugFunction'), 'Local Serverless: Debug Function');
+    assert.ok(manifest.contributes.commands.every((c) => c.category === 'Local Serverless' && c.title.length > 0));
+    assert.equal(manifest.displayName, 'Local Serverless');
+  });
+});
