@@ -85,3 +85,23 @@ describe('manifest strings come from package.nls.json', () => {
     assert.equal(manifest.displayName, 'Local Serverless');
   });
 });
+
+describe('Marketplace fields', () => {
+  it('a preview, workspace-side extension with a 128 px PNG icon, categories beyond Other, and no invented repository', () => {
+    assert.equal(manifest.preview, true);
+    assert.deepEqual(manifest.extensionKind, ['workspace']);
+    assert.ok(manifest.categories.some((c) => c !== 'Other'), manifest.categories.join(', '));
+    assert.equal(manifest.repository, undefined);
+    const png = fs.readFileSync(path.join(ROOT, manifest.icon));
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128], 'width and height in the IHDR chunk');
+    assert.ok(fs.existsSync(path.join(ROOT, 'CHANGELOG.md')));
+  });
+
+  it('.vscodeignore ships the icon and the walkthrough images, and keeps the icon\'s SVG source out', () => {
+    const rules = fs.readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    assert.ok(rules.includes('!media/**'), 'media/ is shipped');
+    assert.ok(rules.includes('!package.nls.json'), 'the English strings are shipped');
+    assert.ok(rules.indexOf('media/icon.svg') > rules.indexOf('!media/**'), 'media/icon.svg is left out after media/** is let in');
+  });
+});
