@@ -26,6 +26,10 @@ export interface SessionOptions {
   prepare?: (workspace: string) => void;
   /** Opens this folder instead of a fresh copy of examples/: a second VS Code instance on the same folder. */
   workspace?: string;
+  /** User settings beside the test defaults. */
+  settings?: Record<string, unknown>;
+  /** The browser window's size; default 1400×850. */
+  viewport?: { width: number; height: number };
 }
 
 export async function openSession(name: string, options: SessionOptions = {}): Promise<Session> {
@@ -35,9 +39,9 @@ export async function openSession(name: string, options: SessionOptions = {}): P
   options.prepare?.(workspace);
   const trusted = options.trusted ?? true;
   // Untrusted: no startup prompt to answer; the folder simply opens in Restricted Mode, as after "Don't Trust".
-  const server: CodeServer = await startCodeServer({ vsix, trustWorkspaces: trusted, settings: trusted ? {} : { 'security.workspace.trust.startupPrompt': 'never' } });
+  const server: CodeServer = await startCodeServer({ vsix, trustWorkspaces: trusted, settings: { ...options.settings, ...(trusted ? {} : { 'security.workspace.trust.startupPrompt': 'never' }) } });
   const browser: Browser = await launchChromium();
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 850 } });
   const ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots', name));
   await page.goto(`${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
   await ui.ready();

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 
 /**
  * The manifest as people meet it: its words come from package.nls.json (as VS Code's own extensions
- * do it, so a package.nls.<lang>.json can translate them).
+ * do it, so a package.nls.<lang>.json can translate them), and the walkthrough's buttons and images exist.
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const raw = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
@@ -59,6 +59,10 @@ const USER_VISIBLE = [
   /^contributes\.debuggers\[\d+\]\.configurationSnippets\[\d+\]\.(label|description|body\.name)$/,
 ];
 
+function commandLinks(markdown: string): Array<{ command: string; args?: unknown }> {
+  return [...markdown.matchAll(/\]\(command:([\w.-]+)(?:\?([^)]*))?\)/g)].map(([, command, query]) => ({ command, args: query ? JSON.parse(decodeURIComponent(query)) : undefined }));
+}
+
 describe('manifest strings come from package.nls.json', () => {
   it('every string people read is a %key%, and every key is in package.nls.json', () => {
     const visible = strings(raw).filter(([at]) => USER_VISIBLE.some((pattern) => pattern.test(at)));
@@ -103,5 +107,35 @@ describe('Marketplace fields', () => {
     assert.ok(rules.includes('!media/**'), 'media/ is shipped');
     assert.ok(rules.includes('!package.nls.json'), 'the English strings are shipped');
     assert.ok(rules.indexOf('media/icon.svg') > rules.indexOf('!media/**'), 'media/icon.svg is left out after media/** is let in');
+  });
+});
+
+describe('the Getting Started walkthrough', () => {
+  const [walkthrough] = manifest.contributes.walkthroughs;
+  const commands = new Set(manifest.contributes.commands.map((c) => c.command));
+
+  it('walks New Function → Build and Run → Invoke → edit and save → Load Test → Debug, each step with a button and its completion', () => {
+    assert.equal(walkthrough.id, 'gettingStarted');
+    assert.deepEqual(walkthrough.steps.map((s) => s.id), ['newFunction', 'buildAndRun', 'invoke', 'editAndSave', 'loadTest', 'debugFunction']);
+    for (const step of walkthrough.steps) {
+      // A link alone on the last line is what VS Code draws as the step's button.
+      const lastLine = step.description.split('\n').at(-1) ?? '';
+      assert.match(lastLine, /^\[[^\]]+\]\(command:localServerless\.\w+\)$/, step.id);
+      const [button] = commandLinks(lastLine);
+      assert.ok(commands.has(button.command), `${step.id}: ${button.command} is contributed`);
+      assert.deepEqual(step.completionEvents, [`onCommand:${button.command}`], step.id);
+    }
+  });
+
+  it('every step has an image from the real UI: a PNG in media/walkthrough, not too large for the VSIX, with alt text', () => {
+    let total = 0;
+    for (const step of walkthrough.steps) {
+      assert.match(step.media.image, /^media\/walkthrough\/[\w-]+\.png$/, step.id);
+      const png = fs.readFileSync(path.join(ROOT, step.media.image));
+      assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', step.media.image);
+      total += png.length;
+      assert.ok(step.media.altText.length > 20, `${step.id} has alt text`);
+    }
+    assert.ok(total < 600 * 1024, `walkthrough images take ${Math.round(total / 1024)} KiB`);
   });
 });
