@@ -26,6 +26,8 @@ export interface SessionOptions {
   prepare?: (workspace: string) => void;
   /** Opens this folder instead of a fresh copy of examples/: a second VS Code instance on the same folder. */
   workspace?: string;
+  /** Opens a window with no folder at all (workspace is then only where the session's containers would be looked for). */
+  noFolder?: boolean;
   /** User settings beside the test defaults. */
   settings?: Record<string, unknown>;
   /** The browser window's size; default 1400×850. */
@@ -43,7 +45,7 @@ export async function openSession(name: string, options: SessionOptions = {}): P
   const browser: Browser = await launchChromium();
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 850 } });
   const ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots', name));
-  await page.goto(`${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
+  await page.goto(options.noFolder ? `${server.baseUrl}/` : `${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
   await ui.ready();
   const containers = () => containersOfFolder(workspace);
   return {

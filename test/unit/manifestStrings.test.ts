@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { evaluateWhen } from '../support/whenClause';
 
 /**
  * The manifest as people meet it: its words come from package.nls.json (as VS Code's own extensions
- * do it, so a package.nls.<lang>.json can translate them), and the walkthrough's buttons and images exist.
+ * do it, so a package.nls.<lang>.json can translate them), the welcome views say what to do in each
+ * state, and the walkthrough's buttons and images exist.
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const raw = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
@@ -59,6 +61,9 @@ const USER_VISIBLE = [
   /^contributes\.debuggers\[\d+\]\.configurationSnippets\[\d+\]\.(label|description|body\.name)$/,
 ];
 
+/** Commands of VS Code itself that the welcome views and the walkthrough may link to. */
+const BUILT_IN_COMMANDS = ['workbench.action.files.openFolder', 'workbench.action.openSettings', 'workbench.action.openWalkthrough'];
+
 function commandLinks(markdown: string): Array<{ command: string; args?: unknown }> {
   return [...markdown.matchAll(/\]\(command:([\w.-]+)(?:\?([^)]*))?\)/g)].map(([, command, query]) => ({ command, args: query ? JSON.parse(decodeURIComponent(query)) : undefined }));
 }
@@ -107,6 +112,54 @@ describe('Marketplace fields', () => {
     assert.ok(rules.includes('!media/**'), 'media/ is shipped');
     assert.ok(rules.includes('!package.nls.json'), 'the English strings are shipped');
     assert.ok(rules.indexOf('media/icon.svg') > rules.indexOf('!media/**'), 'media/icon.svg is left out after media/** is let in');
+  });
+});
+
+describe('welcome views', () => {
+  const welcomes = manifest.contributes.viewsWelcome;
+  const shown = (context: Record<string, string | boolean>) => welcomes.filter((w) => evaluateWhen(w.when, context)).map((w) => w.contents);
+
+  it('links only to contributed commands and a few of VS Code\'s own', () => {
+    const contributed = new Set(manifest.contributes.commands.map((c) => c.command));
+    const linked = [...welcomes.map((w) => w.contents), ...manifest.contributes.walkthroughs.flatMap((w) => w.steps.map((s) => s.description))].flatMap(commandLinks);
+    assert.deepEqual(linked.filter((l) => !contributed.has(l.command) && !BUILT_IN_COMMANDS.includes(l.command)), []);
+  });
+
+  it('a window with no folder says to open one, with Open Folder, and offers nothing that needs a folder', () => {
+    for (const engineUnreachable of [true, false]) {
+      const contents = shown({ workspaceFolderCount: '0', 'localServerless.discovered': true, 'localServerless.hasFunctions': false, 'localServerless.engineUnreachable': engineUnreachable });
+      assert.equal(contents.length, 1, contents.join('\n---\n'));
+      assert.match(contents[0], /open one/);
+      assert.deepEqual(commandLinks(contents[0]).map((l) => l.command), ['workbench.action.files.openFolder']);
+    }
+    // Nor does the view's title bar offer New Function there (it would only say to open a folder).
+    const titleBar = (raw as { contributes: { menus: Record<string, Array<{ command: string; when: string }>> } }).contributes.menus['view/title'];
+    const newFunction = titleBar.find((m) => m.command === 'localServerless.newFunction');
+    assert.ok(newFunction);
+    assert.equal(evaluateWhen(newFunction.when, { view: 'localServerless.functions', workspaceFolderCount: '0' }), false);
+    assert.equal(evaluateWhen(newFunction.when, { view: 'localServerless.functions', workspaceFolderCount: '1' }), true);
+  });
+
+  it('an engine that cannot be reached: Retry, the dockerHost setting and the README', () => {
+    const contents = shown({ workspaceFolderCount: '1', 'localServerless.discovered': true, 'localServerless.hasFunctions': false, 'localServerless.engineUnreachable': true });
+    assert.equal(contents.length, 2, 'the engine, then No functions yet (New Function needs no engine)');
+    assert.match(contents[0], /Docker engine cannot be reached/);
+    assert.deepEqual(commandLinks(contents[0]), [
+      { command: 'localServerless.retryConnection', args: undefined },
+      { command: 'workbench.action.openSettings', args: ['localServerless.dockerHost'] },
+      // The README in the VSIX: extension.open asks the Marketplace first, and does nothing when it cannot be reached.
+      { command: 'localServerless.openReadme', args: undefined },
+    ]);
+  });
+
+  it('a folder with no functions offers New Function and the walkthrough; one with functions shows the tree', () => {
+    const contents = shown({ workspaceFolderCount: '1', 'localServerless.discovered': true, 'localServerless.hasFunctions': false, 'localServerless.engineUnreachable': false });
+    assert.equal(contents.length, 1);
+    assert.deepEqual(commandLinks(contents[0]), [
+      { command: 'localServerless.newFunction', args: undefined },
+      { command: 'workbench.action.openWalkthrough', args: [`${raw.publisher as string}.${raw.name as string}#gettingStarted`, false] },
+    ]);
+    assert.deepEqual(shown({ workspaceFolderCount: '1', 'localServerless.discovered': true, 'localServerless.hasFunctions': true }), []);
   });
 });
 
