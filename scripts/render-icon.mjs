@@ -1,10 +1,10 @@
-// Renders media/icon.svg to media/icon.png, the 128 px Marketplace icon, in the Chromium the tests use
+// Renders design/icon.svg to media/icon.png, the 128 px Marketplace icon, in the Chromium the tests use
 // (CHROMIUM_PATH, else /usr/bin/chromium): `node scripts/render-icon.mjs`.
 import * as fs from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const SIZE = 128;
-const svg = fs.readFileSync(new URL('../media/icon.svg', import.meta.url));
+const svg = fs.readFileSync(new URL('../design/icon.svg', import.meta.url));
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 try {
   const page = await browser.newPage({ viewport: { width: SIZE, height: SIZE }, deviceScaleFactor: 1 });
