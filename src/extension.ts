@@ -29,6 +29,7 @@ import { FunctionDebugger } from './ui/functionDebugger';
 import { buildAndRun, cleanUp, copyUrl, openConfig, openInBrowser, setAutoReload, showLogs, stop } from './ui/commands/functionCommands';
 import { invoke } from './ui/commands/invoke';
 import { newFunction } from './ui/commands/newFunction';
+import { openReadme } from './ui/commands/openReadme';
 import { saveEvent } from './ui/commands/saveEvent';
 import { Ctx } from './ui/ctx';
 import { FunctionDiscovery } from './ui/discovery';
@@ -152,6 +153,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   ctx.registerCommand('cleanUp', cleanUp(functions));
   ctx.registerCommand('refresh', () => discovery.refresh());
   ctx.registerCommand('retryConnection', () => functions.connect());
+  ctx.registerCommand('openReadme', openReadme(context.extensionUri));
 
   // Discovery and the engine check run after activation returns: neither should delay VS Code
   // (the first engine call loads dockerode, ~0.2 s, and async code runs synchronously up to its first await).

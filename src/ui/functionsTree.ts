@@ -65,6 +65,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     if (!node) {
       const top: TreeNode[] = [];
       const status = this.registry.engineStatus;
+      // With no function to list, the empty view's welcome content (viewsWelcome on localServerless.engineUnreachable) says what to do.
+      if (vscode.workspace.isTrusted && status.kind === 'unavailable' && this.registry.functions.length === 0) return [];
       if (!vscode.workspace.isTrusted) {
         top.push(new MessageNode(vscode.l10n.t('Workspace not trusted: nothing is built or run'), vscode.l10n.t('A Dockerfile runs arbitrary commands. Trust the workspace to build and run functions.'), 'shield', { command: 'workbench.trust.manage', title: vscode.l10n.t('Manage Workspace Trust') }));
       } else if (status.kind === 'unavailable' && status.invalidAddress) {

@@ -11,6 +11,7 @@ export const COMMANDS = [
   'newFunction', 'buildAndRun', 'invoke', 'stop', 'showLogs', 'copyUrl', 'refresh', 'retryConnection',
   'enableAutoReload', 'disableAutoReload', 'addDockerfile', 'saveEvent', 'cleanUp', 'openInBrowser',
   'openEvent', 'deleteEvent', 'openConfig', 'loadTest', 'showActivity', 'exportKubernetes', 'exportKnative', 'pushImage', 'copyPushedDigest', 'debugFunction',
+  'openReadme',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export type CommandId = `${typeof PREFIX}.${CommandName}`;

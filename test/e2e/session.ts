@@ -28,6 +28,12 @@ export interface SessionOptions {
   workspace?: string;
   /** Remote (machine) settings, as a person sets them in the Settings editor's Remote tab before opening the folder (see CodeServerOptions). */
   machineSettings?: Record<string, unknown>;
+  /** Opens a window with no folder at all (workspace is then only where the session's containers would be looked for). */
+  noFolder?: boolean;
+  /** User settings beside the test defaults. */
+  settings?: Record<string, unknown>;
+  /** The browser window's size; default 1400×850. */
+  viewport?: { width: number; height: number };
 }
 
 export async function openSession(name: string, options: SessionOptions = {}): Promise<Session> {
@@ -37,11 +43,11 @@ export async function openSession(name: string, options: SessionOptions = {}): P
   options.prepare?.(workspace);
   const trusted = options.trusted ?? true;
   // Untrusted: no startup prompt to answer; the folder simply opens in Restricted Mode, as after "Don't Trust".
-  const server: CodeServer = await startCodeServer({ vsix, trustWorkspaces: trusted, settings: trusted ? {} : { 'security.workspace.trust.startupPrompt': 'never' }, machineSettings: options.machineSettings });
+  const server: CodeServer = await startCodeServer({ vsix, trustWorkspaces: trusted, settings: { ...options.settings, ...(trusted ? {} : { 'security.workspace.trust.startupPrompt': 'never' }) }, machineSettings: options.machineSettings });
   const browser: Browser = await launchChromium();
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 850 } });
   const ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots', name));
-  await page.goto(`${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
+  await page.goto(options.noFolder ? `${server.baseUrl}/` : `${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
   await ui.ready();
   const containers = () => containersOfFolder(workspace);
   return {
