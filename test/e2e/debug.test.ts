@@ -201,9 +201,9 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
 
   test('Stop Function ends the debug session', async () => {
     // From the "Debug" code lens on the handler (in the first editor group, where the handlers are open).
-    await ui.page.keyboard.press('Escape');
-    await ui.page.keyboard.press('Control+1');
-    await ui.openFile('hello-node/handler.js');
+    const tab = ui.page.locator('.tabs-container .tab', { hasText: 'handler.js' }).first();
+    if (await tab.isVisible()) await tab.click();
+    else await ui.openFile('hello-node/handler.js');
     await ui.page.locator('.editor-group-container.active .codelens-decoration a', { hasText: /^\s*Debug$/ }).first().click();
     await ui.showFunctionsView();
     await ui.treeRow(/hello-node.*debugging/).waitFor({ timeout: 90_000 });
