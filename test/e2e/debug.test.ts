@@ -118,8 +118,13 @@ describe('Debug Function in a real VS Code against the real Docker engine', () =
 
       const debugStarted = Date.now();
       if (runtime.start === 'F5') {
+        // F5 goes to the focused editor: wait for the focus before pressing it, or the key is lost.
         await ui.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+        await ui.page.locator('.editor-group-container.active .monaco-editor.focused').first().waitFor({ timeout: 10_000 });
         await ui.page.keyboard.press('F5');
+        // Should VS Code ask which debugger (another one interested in Python), ours is the one.
+        const picker = ui.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Local Serverless' }).first();
+        if (await picker.waitFor({ timeout: 3_000 }).then(() => true, () => false)) await picker.click();
       } else {
         await debugFromPalette(name);
       }
