@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { ownerId, workspaceId } from './core/names';
 import { errorMessage } from './core/errors';
 import { PayloadHistory } from './core/savedEvents';
+import { describeTimings } from './core/updateTimings';
 import { DockerEngine } from './engine/dockerEngine';
 import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
@@ -84,7 +85,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
     releaseOutput: (name) => channels.release(name),
     legacyWorkspaceId: workspaceId(folder),
     instanceEnv: gateway.instanceEnv,
-    runner: { buildNetwork: configuredBuildNetwork },
+    runner: {
+      buildNetwork: configuredBuildNetwork,
+      // Where an update's time went, for whoever sets this log to Debug (and for `npm run bench -- editor`).
+      onUpdateTimings: ({ name, what, kind, timings }) => log.debug(describeTimings(name, what, kind, timings)),
+    },
   }));
   // Not owned by ctx: it must outlive deactivate's own clean-up (see OrphanReaper).
   const reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, context.globalStorageUri.fsPath, (message) => log.warn(message));

@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { epochNow } from './updateTimings';
 
 /** What a burst of file changes asks of a running function. */
 export type UpdatePlan =
@@ -44,10 +45,13 @@ export class ChangeCoalescer {
   private pending = new Map<string, FileChange>();
   private timer: NodeJS.Timeout | undefined;
   private lastChangeAt = -Infinity;
+  /** When the first change now pending arrived (ms since the epoch), for the update's timings. */
+  private firstSeen = 0;
 
-  constructor(private readonly firstQuietMs: number, private readonly burstQuietMs: number, private readonly flush: (changes: FileChange[]) => void) {}
+  constructor(private readonly firstQuietMs: number, private readonly burstQuietMs: number, private readonly flush: (changes: FileChange[], firstSeen: number) => void) {}
 
   add(change: FileChange, now = performance.now()): void {
+    if (!this.pending.size) this.firstSeen = epochNow();
     const previous = this.pending.get(change.path);
     // add + change stays an add: the file is still new to the container.
     this.pending.set(change.path, previous?.kind === 'add' && change.kind === 'change' ? previous : change);
@@ -57,7 +61,7 @@ export class ChangeCoalescer {
     this.timer = setTimeout(() => {
       const changes = [...this.pending.values()];
       this.pending = new Map();
-      this.flush(changes);
+      this.flush(changes, this.firstSeen);
     }, inBurst ? this.burstQuietMs : this.firstQuietMs);
   }
 

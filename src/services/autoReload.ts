@@ -1,5 +1,6 @@
 import type { Disposable } from '../core/emitter';
 import { ChangeCoalescer } from '../core/updatePlan';
+import { epochNow } from '../core/updateTimings';
 import { watchFolder, type FolderWatcher } from '../watch/folderWatcher';
 import type { FunctionRegistry } from './functionRegistry';
 import type { FunctionRunner } from './functionRunner';
@@ -43,7 +44,7 @@ export class AutoReload implements Disposable {
     }
     for (const [name, runner] of wanted) {
       if (this.watches.has(name)) continue;
-      const coalescer = new ChangeCoalescer(FIRST_QUIET_MS, BURST_QUIET_MS, (changes) => void runner.applyChanges(changes));
+      const coalescer = new ChangeCoalescer(FIRST_QUIET_MS, BURST_QUIET_MS, (changes, seen) => void runner.applyChanges(changes, { source: 'watcher', seen, started: epochNow() }));
       const watcher = watchFolder(runner.spec.folder, (change) => coalescer.add(change));
       watcher.catch((error) => this.log(`cannot watch ${runner.spec.folder}: ${String(error)}`));
       this.watches.set(name, { folder: runner.spec.folder, watcher, coalescer });

@@ -15,6 +15,7 @@ import { describeRun, planBuild, planJob, planRun, type BuildNetwork } from '../
 import { findFreePort, waitForPort } from '../core/ports';
 import type { FunctionMode } from '../core/scaling';
 import { planUpdate, type FileChange } from '../core/updatePlan';
+import { epochNow, type UpdateTimings } from '../core/updateTimings';
 import { remotePublishNotice } from '../engine/endpoint';
 import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent } from '../engine/engine';
 import { DebugMode, type DebugOptions, type DebugStatus, type DebugTarget } from './debugMode';
@@ -90,6 +91,16 @@ export interface RunnerOptions {
   readyTimeoutMs?: number;
   /** The network builds run in (the localServerless.buildNetwork setting), asked at every build. */
   buildNetwork?: () => BuildNetwork | undefined;
+  /** Hears when each step of an update to saved files happened (the debug log, the benchmark). */
+  onUpdateTimings?: (report: UpdateTimingsReport) => void;
+}
+
+/** One update's timings, with what changed ("handler.js", "3 files (…)") and the path it took. */
+export interface UpdateTimingsReport {
+  name: string;
+  what: string;
+  kind: 'sync' | 'rebuild';
+  timings: UpdateTimings;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
@@ -393,7 +404,7 @@ export class FunctionRunner implements Disposable {
    * long until the new code served everywhere. Never throws: a failed update leaves the last good
    * instances serving and says why. With no instance running, the next start picks the change up.
    */
-  async applyChanges(changes: FileChange[]): Promise<void> {
+  async applyChanges(changes: FileChange[], timings?: UpdateTimings): Promise<void> {
     const plan = planUpdate(changes, this.spec);
     if (!plan || this.spec.problems.length) return;
     const what = changes.length === 1 ? changes[0].path : `${changes.length} files (${changes.slice(0, 3).map((c) => c.path).join(', ')}${changes.length > 3 ? ', …' : ''})`;
@@ -407,13 +418,16 @@ export class FunctionRunner implements Disposable {
         return;
       }
       if (plan.kind === 'sync') {
-        const how = await this.exclusive(false, undefined, (signal) => this.syncAll(plan.files, signal));
+        const how = await this.exclusive(false, undefined, (signal) => this.syncAll(plan.files, signal, timings));
+        if (timings) timings.done = epochNow();
         this.sink.appendLine(`↻ ${what} changed → sync (${how}): new code serving after ${Math.round(performance.now() - started)} ms`);
       } else {
         await this.buildAndRun();
+        if (timings) timings.done = epochNow();
         this.sink.appendLine(`↻ ${what} changed → rebuild (${plan.reason}): new code serving after ${Math.round(performance.now() - started)} ms`);
       }
       this.setLastError(undefined);
+      if (timings) this.options.onUpdateTimings?.({ name: this.spec.name, what, kind: plan.kind, timings });
     } catch (error) {
       if (isCancellation(error)) return;
       const left = error instanceof SyncStoppedError ? 0 : this.readyInstances().length;
@@ -424,11 +438,11 @@ export class FunctionRunner implements Disposable {
   }
 
   /** Copies files into every ready instance and reloads each; new instances get them before they start. */
-  private async syncAll(files: string[], signal: AbortSignal): Promise<string> {
+  private async syncAll(files: string[], signal: AbortSignal, timings?: UpdateTimings): Promise<string> {
     const targets = this.readyInstances();
     if (!targets.length || !this.image) throw new Error('the function is not running');
     for (const file of files) this.image.synced.add(file);
-    const results = await Promise.allSettled(targets.map((instance) => this.sync(instance, files, signal)));
+    const results = await Promise.allSettled(targets.map((instance) => this.sync(instance, files, signal, timings)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     const how = (results[0] as PromiseFulfilledResult<string>).value;
@@ -436,13 +450,16 @@ export class FunctionRunner implements Disposable {
   }
 
   /** Copies files into one instance and reloads its process: SIGHUP when the image says it reloads on it, else a restart. */
-  private async sync(instance: Instance, files: string[], signal: AbortSignal): Promise<string> {
+  private async sync(instance: Instance, files: string[], signal: AbortSignal, timings?: UpdateTimings): Promise<string> {
     const id = instance.id;
     await this.engine.copyInto(id, this.spec.folder, files, instance.workingDir);
+    // Instances sync side by side: the last to finish a step sets its time.
+    if (timings) timings.copied = epochNow();
     throwIfAborted(signal);
     const reloadSignal = this.image?.reloadSignal;
     if (reloadSignal) {
       await this.engine.signal(id, reloadSignal);
+      if (timings) timings.reloaded = epochNow();
       return `${files.length} file(s) copied, reloaded by ${reloadSignal}`;
     }
     const restart = this.own.expect(id, 'die', 'start');
@@ -461,6 +478,7 @@ export class FunctionRunner implements Disposable {
       await instance.logs.follow(id, restartedAt);
       await this.waitUntilServing(instance.hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
       instance.state = 'ready';
+      if (timings) timings.reloaded = epochNow();
       if (instance.debug) instance.debug.restarts++;
       this.publish();
       if (instance.debug) this.debug.announce(this.debugTarget);
