@@ -452,16 +452,16 @@ export class FunctionRunner implements Disposable {
   /** Copies files into one instance and reloads its process: SIGHUP when the image says it reloads on it, else a restart. */
   private async sync(instance: Instance, files: string[], signal: AbortSignal, timings?: UpdateTimings): Promise<string> {
     const id = instance.id;
-    await this.engine.copyInto(id, this.spec.folder, files, instance.workingDir);
+    const reloadSignal = this.image?.reloadSignal;
+    // The copy and the signal go in one round trip where the image allows: the signal once the files are in.
+    await this.engine.syncInto(id, this.spec.folder, files, instance.workingDir, reloadSignal);
     // Instances sync side by side: the last to finish a step sets its time.
     if (timings) timings.copied = epochNow();
-    throwIfAborted(signal);
-    const reloadSignal = this.image?.reloadSignal;
     if (reloadSignal) {
-      await this.engine.signal(id, reloadSignal);
-      if (timings) timings.reloaded = epochNow();
+      if (timings) timings.reloaded = timings.copied;
       return `${files.length} file(s) copied, reloaded by ${reloadSignal}`;
     }
+    throwIfAborted(signal);
     const restart = this.own.expect(id, 'die', 'start');
     // Until it answers again, an exit is this sync's to report (it fails), not news.
     const exitBeforeAnswering = this.own.expect(id, 'die');
