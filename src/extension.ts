@@ -104,6 +104,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   const autoReload = ctx.own(new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message)));
   const pushed = ctx.own(new PushedImages(context.workspaceState));
   const tree = ctx.own(new FunctionsTreeProvider(functions, (name) => autoReloadSettings.isEnabled(name), pushed));
+  // A file saved in the editor updates its function at once; the watchers still see every other change.
+  ctx.own(vscode.workspace.onDidSaveTextDocument((document) => document.uri.scheme === 'file' && autoReload.saved(document.uri.fsPath)));
   ctx.own(autoReloadSettings.onDidChange(() => {
     autoReload.reconcile();
     tree.refresh();

@@ -34,39 +34,90 @@ function basename(file: string): string {
   return file.slice(file.lastIndexOf('/') + 1);
 }
 
+/** What reported a change: VS Code's save event for a file saved in the editor, or the folder watcher. */
+export type ChangeSource = 'save' | 'watcher';
+
+/** About one handed-over batch, for its update's timings. */
+export interface Batch {
+  /** When its first change arrived (ms since the epoch), and what reported it. */
+  seen: number;
+  seenBy: ChangeSource;
+  /** `save`: a save event handed it over at once; `quiet`: the quiet time after its last change ended. */
+  startedBy: 'save' | 'quiet';
+}
+
 /**
  * Collects file changes and hands them over as one update per burst of saves. The first change
  * after a quiet spell is handed over once `firstQuietMs` pass without another (long enough for the
  * write to finish, short enough not to be felt); changes that keep coming are handed over once
  * `burstQuietMs` pass without one. So a single save updates almost at once, and a burst of saves
  * gives at most two updates: its start and its end. Keeps the latest kind per path.
+ *
+ * A save event (`addSaved`) says the write is complete: a lone saved file is handed over at once,
+ * with the watcher's report of the same write if that came first, rather than after the quiet time.
  */
 export class ChangeCoalescer {
   private pending = new Map<string, FileChange>();
   private timer: NodeJS.Timeout | undefined;
   private lastChangeAt = -Infinity;
-  /** When the first change now pending arrived (ms since the epoch), for the update's timings. */
-  private firstSeen = 0;
+  /** How long nothing had changed when the first change now pending came: a burst when short. */
+  private quietBeforeBatch = Infinity;
+  /** When the first change now pending arrived (ms since the epoch) and what reported it, for the update's timings. */
+  private first: { seen: number; seenBy: ChangeSource } = { seen: 0, seenBy: 'watcher' };
 
-  constructor(private readonly firstQuietMs: number, private readonly burstQuietMs: number, private readonly flush: (changes: FileChange[], firstSeen: number) => void) {}
+  constructor(private readonly firstQuietMs: number, private readonly burstQuietMs: number, private readonly flush: (changes: FileChange[], batch: Batch) => void) {}
 
+  /** A change the watcher reported: the write may still be going on. */
   add(change: FileChange, now = performance.now()): void {
-    if (!this.pending.size) this.firstSeen = epochNow();
-    const previous = this.pending.get(change.path);
-    // add + change stays an add: the file is still new to the container.
-    this.pending.set(change.path, previous?.kind === 'add' && change.kind === 'change' ? previous : change);
-    const inBurst = now - this.lastChangeAt < this.burstQuietMs;
+    this.collect(change, 'watcher', now);
+    this.waitForQuiet(now);
+  }
+
+  /**
+   * A file VS Code saved. Handed over at once when nothing else is pending (the watcher's report of
+   * this same write may be) and nothing had changed for the burst quiet time before; else it joins
+   * the burst like any change, so Save All, or saves in quick succession, still give at most two updates.
+   */
+  addSaved(change: FileChange, now = performance.now()): void {
+    const alone = [...this.pending.keys()].every((path) => path === change.path);
+    this.collect(change, 'save', now);
+    if (!alone || this.quietBeforeBatch < this.burstQuietMs) return this.waitForQuiet(now);
     this.lastChangeAt = now;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      const changes = [...this.pending.values()];
-      this.pending = new Map();
-      this.flush(changes, this.firstSeen);
-    }, inBurst ? this.burstQuietMs : this.firstQuietMs);
+    this.handOver('save');
+  }
+
+  /** Whether a change to `path` waits to be handed over. */
+  isPending(path: string): boolean {
+    return this.pending.has(path);
   }
 
   dispose(): void {
     clearTimeout(this.timer);
     this.pending.clear();
+  }
+
+  private waitForQuiet(now: number): void {
+    const inBurst = now - this.lastChangeAt < this.burstQuietMs;
+    this.lastChangeAt = now;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.handOver('quiet'), inBurst ? this.burstQuietMs : this.firstQuietMs);
+  }
+
+  private collect(change: FileChange, source: ChangeSource, now: number): void {
+    if (!this.pending.size) {
+      this.first = { seen: epochNow(), seenBy: source };
+      this.quietBeforeBatch = now - this.lastChangeAt;
+    }
+    const previous = this.pending.get(change.path);
+    // add + change stays an add: the file is still new to the container.
+    this.pending.set(change.path, previous?.kind === 'add' && change.kind === 'change' ? previous : change);
+  }
+
+  private handOver(startedBy: Batch['startedBy']): void {
+    this.timer = undefined;
+    const changes = [...this.pending.values()];
+    this.pending = new Map();
+    if (changes.length) this.flush(changes, { ...this.first, startedBy });
   }
 }

@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import type { Disposable } from '../core/emitter';
-import { ChangeCoalescer } from '../core/updatePlan';
-import { epochNow } from '../core/updateTimings';
+import { ChangeCoalescer, type Batch, type ChangeSource, type FileChange } from '../core/updatePlan';
+import { epochNow, type UpdateTimings } from '../core/updateTimings';
 import { watchFolder, type FolderWatcher } from '../watch/folderWatcher';
 import type { FunctionRegistry } from './functionRegistry';
 import type { FunctionRunner } from './functionRunner';
@@ -12,16 +15,31 @@ export const FIRST_QUIET_MS = 15;
  * ~55 ms, so anything shorter would split a continuous burst into one update per report.
  */
 export const BURST_QUIET_MS = 90;
+/**
+ * For this long after a file's update was handed over, a report of it whose content is what was
+ * handed over is the same write reported again (the watcher after the save event, or the other way
+ * round), not a change: it is dropped rather than applied twice.
+ */
+export const SAME_WRITE_MS = 2_000;
+/** Files up to this size are compared by content; bigger ones by size, inode and times. */
+const DIGEST_LIMIT = 1024 * 1024;
 
 interface Watch {
   folder: string;
   watcher: Promise<FolderWatcher>;
   coalescer: ChangeCoalescer;
+  /** What each path held when its last update was handed over (a promise: read as the update starts). */
+  handedOver: Map<string, { at: number; content: Promise<string> }>;
+  /** Reports are taken in the order they came, though checking one may read the file. */
+  intake: Promise<void>;
 }
 
 /**
  * Watches the folder of each running function whose auto-reload is on, and hands bursts of saved
- * files to its runner (sync or rebuild). Watchers exist only while their function runs.
+ * files to its runner (sync or rebuild). Watchers exist only while their function runs. VS Code's
+ * save events come in too (`saved`): a file saved in the editor is handed over at once, where the
+ * watcher's report waits out a quiet time in case the write is still going on; the watcher still
+ * reports every change made outside the editor, and a write both report is applied once.
  */
 export class AutoReload implements Disposable {
   private readonly watches = new Map<string, Watch>();
@@ -44,11 +62,35 @@ export class AutoReload implements Disposable {
     }
     for (const [name, runner] of wanted) {
       if (this.watches.has(name)) continue;
-      const coalescer = new ChangeCoalescer(FIRST_QUIET_MS, BURST_QUIET_MS, (changes, seen) => void runner.applyChanges(changes, { source: 'watcher', seen, started: epochNow() }));
-      const watcher = watchFolder(runner.spec.folder, (change) => coalescer.add(change));
-      watcher.catch((error) => this.log(`cannot watch ${runner.spec.folder}: ${String(error)}`));
-      this.watches.set(name, { folder: runner.spec.folder, watcher, coalescer });
+      const handedOver = new Map<string, { at: number; content: Promise<string> }>();
+      const coalescer = new ChangeCoalescer(FIRST_QUIET_MS, BURST_QUIET_MS, (changes, batch) => {
+        const at = performance.now();
+        for (const change of changes) handedOver.set(change.path, { at, content: contentOf(path.join(runner.spec.folder, change.path)) });
+        void runner.applyChanges(changes, timingsOf(batch));
+      });
+      const watch: Watch = {
+        folder: runner.spec.folder,
+        coalescer,
+        handedOver,
+        intake: Promise.resolve(),
+        watcher: watchFolder(runner.spec.folder, (change) => this.report(watch, change, 'watcher')),
+      };
+      watch.watcher.catch((error) => this.log(`cannot watch ${runner.spec.folder}: ${String(error)}`));
+      this.watches.set(name, watch);
     }
+  }
+
+  /** VS Code saved `file` (its save event): the update of a running, watched function starts at once. */
+  saved(file: string): void {
+    const watch = [...this.watches.values()]
+      .filter((w) => file.startsWith(w.folder + path.sep))
+      .sort((a, b) => b.folder.length - a.folder.length)[0];
+    if (!watch) return;
+    void watch.watcher.then(async (watcher) => {
+      // Only what the watcher itself would report: not ignored, not through a link that leaves the folder.
+      const reported = await watcher.reportedPath(file);
+      if (reported && [...this.watches.values()].includes(watch)) this.report(watch, { path: reported, kind: 'change' }, 'save');
+    }, () => undefined);
   }
 
   /** Resolves when the watcher of `name` reports changes (used by tests and the benchmark). */
@@ -58,6 +100,21 @@ export class AutoReload implements Disposable {
 
   isWatching(name: string): boolean {
     return this.watches.has(name);
+  }
+
+  /**
+   * Takes one report into the coalescer, in order, unless it is a write already handed over: a path
+   * not waiting now, handed over moments ago, whose content has not changed since.
+   */
+  private report(watch: Watch, change: FileChange, source: ChangeSource): void {
+    watch.intake = watch.intake.then(async () => {
+      const last = watch.handedOver.get(change.path);
+      if (last && change.kind !== 'unlink' && !watch.coalescer.isPending(change.path) && performance.now() - last.at < SAME_WRITE_MS) {
+        if ((await contentOf(path.join(watch.folder, change.path))) === (await last.content)) return;
+      }
+      if (source === 'save') watch.coalescer.addSaved(change);
+      else watch.coalescer.add(change);
+    }).catch(() => undefined);
   }
 
   private stop(name: string): void {
@@ -71,5 +128,20 @@ export class AutoReload implements Disposable {
   dispose(): void {
     this.subscription.dispose();
     for (const name of [...this.watches.keys()]) this.stop(name);
+  }
+}
+
+function timingsOf(batch: Batch): UpdateTimings {
+  return { seenBy: batch.seenBy, startedBy: batch.startedBy, seen: batch.seen, started: epochNow() };
+}
+
+/** What a file holds, to tell one write reported twice from two writes: its digest, or for a big file its size, inode and times. */
+async function contentOf(file: string): Promise<string> {
+  try {
+    const stat = await fs.lstat(file, { bigint: true });
+    if (!stat.isFile() || stat.size > DIGEST_LIMIT) return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    return createHash('sha1').update(await fs.readFile(file)).digest('hex');
+  } catch {
+    return 'gone';
   }
 }

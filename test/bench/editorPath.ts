@@ -243,11 +243,11 @@ function breakdown(samples: Sample[]): string {
   const timed = samples.filter((s): s is Sample & { timings: UpdateTimings } => s.timings !== undefined);
   if (!timed.length) return 'no timings in the extension log (is its log level Debug?)';
   const step = (f: (s: Sample & { timings: UpdateTimings }) => number) => fmt(p50(timed.map(f)));
-  const bySave = timed.filter((s) => s.timings.source === 'save').length;
+  const bySave = timed.filter((s) => s.timings.startedBy === 'save').length;
   return [
     `on disk ${step((s) => s.written)}`,
-    `seen by the extension +${step((s) => s.timings.seen - s.t0 - s.written)} (${bySave}/${timed.length} by the save event)`,
-    `update started +${step((s) => s.timings.started - s.timings.seen)}`,
+    `seen by the extension +${step((s) => s.timings.seen - s.t0 - s.written)}`,
+    `update started +${step((s) => s.timings.started - s.timings.seen)} (${bySave}/${timed.length} by the save event)`,
     `copied +${step((s) => (s.timings.copied ?? NaN) - s.timings.started)}`,
     `reload signal answered +${step((s) => (s.timings.reloaded ?? NaN) - (s.timings.copied ?? NaN))}`,
     `first new reply +${step((s) => s.total - ((s.timings.reloaded ?? NaN) - s.t0))}`,
