@@ -101,10 +101,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   };
   const discovery = ctx.own(new FunctionDiscovery(functions, log));
   const autoReloadSettings = ctx.own(new AutoReloadSettings(context.workspaceState));
-  const autoReload = ctx.own(new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message)));
+  const autoReload = ctx.own(new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), {
+    log: (message) => log.warn(message),
+    editorText: (file) => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file)?.getText(),
+  }));
   const pushed = ctx.own(new PushedImages(context.workspaceState));
   const tree = ctx.own(new FunctionsTreeProvider(functions, (name) => autoReloadSettings.isEnabled(name), pushed));
-  // A file saved in the editor updates its function at once; the watchers still see every other change.
+  // A file saved in the editor updates its function at once (also when its watcher is slow); the watchers see every other change.
   ctx.own(vscode.workspace.onDidSaveTextDocument((document) => document.uri.scheme === 'file' && autoReload.saved(document.uri.fsPath)));
   ctx.own(autoReloadSettings.onDidChange(() => {
     autoReload.reconcile();

@@ -42,8 +42,8 @@ export interface Batch {
   /** When its first change arrived (ms since the epoch), and what reported it. */
   seen: number;
   seenBy: ChangeSource;
-  /** `save`: a save event handed it over at once; `quiet`: the quiet time after its last change ended. */
-  startedBy: 'save' | 'quiet';
+  /** `complete`: handed over at once, its write known to be complete; `quiet`: when the quiet time after its last change ended. */
+  startedBy: 'complete' | 'quiet';
 }
 
 /**
@@ -53,8 +53,9 @@ export interface Batch {
  * `burstQuietMs` pass without one. So a single save updates almost at once, and a burst of saves
  * gives at most two updates: its start and its end. Keeps the latest kind per path.
  *
- * A save event (`addSaved`) says the write is complete: a lone saved file is handed over at once,
- * with the watcher's report of the same write if that came first, rather than after the quiet time.
+ * A change known to be completely written (`addComplete`: VS Code's save event, or a file whose
+ * content is now the editor's text) is handed over at once when it is alone, rather than after the
+ * quiet time.
  */
 export class ChangeCoalescer {
   private pending = new Map<string, FileChange>();
@@ -74,17 +75,26 @@ export class ChangeCoalescer {
   }
 
   /**
-   * A file VS Code saved. Handed over at once when nothing else is pending (the watcher's report of
-   * this same write may be) and nothing had changed for the burst quiet time before; else it joins
-   * the burst like any change, so Save All, or saves in quick succession, still give at most two updates.
+   * A change whose write is known to be complete. Handed over at once when nothing else is pending
+   * (an earlier report of this same write may be) and nothing had changed for the burst quiet time
+   * before; else it joins the burst like any change, so Save All, or saves in quick succession, still
+   * give at most two updates.
    */
-  addSaved(change: FileChange, now = performance.now()): void {
-    const alone = [...this.pending.keys()].every((path) => path === change.path);
-    this.collect(change, 'save', now);
-    if (!alone || this.quietBeforeBatch < this.burstQuietMs) return this.waitForQuiet(now);
+  addComplete(change: FileChange, source: ChangeSource, now = performance.now()): void {
+    const atOnce = this.wouldHandOverAtOnce(change.path);
+    this.collect(change, source, now);
+    if (!atOnce) return this.waitForQuiet(now);
     this.lastChangeAt = now;
     clearTimeout(this.timer);
-    this.handOver('save');
+    this.handOver('complete');
+  }
+
+  /**
+   * Whether a complete change to `path` would be handed over at once: nothing else waits, and nothing
+   * had changed for the burst quiet time before what waits now.
+   */
+  wouldHandOverAtOnce(path: string): boolean {
+    return [...this.pending.keys()].every((pending) => pending === path) && (this.pending.size ? this.quietBeforeBatch : performance.now() - this.lastChangeAt) >= this.burstQuietMs;
   }
 
   /** Whether a change to `path` waits to be handed over. */

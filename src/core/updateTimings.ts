@@ -6,8 +6,8 @@
 export interface UpdateTimings {
   /** What reported the first change of the update: VS Code's save event or the folder watcher. */
   seenBy: 'save' | 'watcher';
-  /** What handed the update over: a save event at once, or the end of the quiet time after the last change. */
-  startedBy: 'save' | 'quiet';
+  /** What handed the update over: the write known to be complete (at once), or the end of the quiet time after the last change. */
+  startedBy: 'complete' | 'quiet';
   /** The first change of the update reached the extension. */
   seen: number;
   /** The update was handed to the function. */
@@ -27,11 +27,11 @@ export function epochNow(): number {
 
 const STEPS = ['started', 'copied', 'reloaded', 'done'] as const;
 
-const SOURCES = { save: 'the save event', watcher: 'the watcher', quiet: 'the quiet time' } as const;
+const SOURCES = { save: 'the save event', watcher: 'the watcher', quiet: 'the quiet time', complete: 'the complete write' } as const;
 
 /**
  * "update timings: hello-node handler.js (sync; seen by the watcher at 1733076799123.4, started by the
- * save event): started +0.3, copied +6.1, reloaded +7.0, done +7.2 ms". Steps an update did not take
+ * complete write): started +0.3, copied +6.1, reloaded +7.0, done +7.2 ms". Steps an update did not take
  * (a rebuild copies nothing) are left out.
  */
 export function describeTimings(name: string, what: string, kind: string, t: UpdateTimings): string {
@@ -41,10 +41,10 @@ export function describeTimings(name: string, what: string, kind: string, t: Upd
 
 /** Reads back a line `describeTimings` wrote (the benchmark reads them from VS Code's log file). */
 export function parseTimings(line: string): { name: string; what: string; kind: string; timings: UpdateTimings } | undefined {
-  const match = /update timings: (\S+) (.+) \((\w+); seen by the (save event|watcher) at ([\d.]+), started by the (save event|quiet time)\): (.*) ms$/.exec(line.trimEnd());
+  const match = /update timings: (\S+) (.+) \((\w+); seen by the (save event|watcher) at ([\d.]+), started by the (complete write|quiet time)\): (.*) ms$/.exec(line.trimEnd());
   if (!match) return undefined;
   const seen = Number(match[5]);
-  const timings: UpdateTimings = { seenBy: match[4] === 'save event' ? 'save' : 'watcher', startedBy: match[6] === 'save event' ? 'save' : 'quiet', seen, started: seen };
+  const timings: UpdateTimings = { seenBy: match[4] === 'save event' ? 'save' : 'watcher', startedBy: match[6] === 'complete write' ? 'complete' : 'quiet', seen, started: seen };
   for (const step of match[7].split(', ')) {
     const [key, offset] = step.split(' +');
     if ((STEPS as readonly string[]).includes(key)) timings[key as typeof STEPS[number]] = seen + Number(offset);

@@ -34,18 +34,30 @@ interface Watch {
   intake: Promise<void>;
 }
 
+export interface AutoReloadOptions {
+  log?: (message: string) => void;
+  /** The text of `file` as open in the editor, if it is (VS Code's documents). */
+  editorText?: (file: string) => string | undefined;
+}
+
 /**
  * Watches the folder of each running function whose auto-reload is on, and hands bursts of saved
- * files to its runner (sync or rebuild). Watchers exist only while their function runs. VS Code's
- * save events come in too (`saved`): a file saved in the editor is handed over at once, where the
- * watcher's report waits out a quiet time in case the write is still going on; the watcher still
- * reports every change made outside the editor, and a write both report is applied once.
+ * files to its runner (sync or rebuild). Watchers exist only while their function runs.
+ *
+ * A change the watcher reports waits out a quiet time in case the write is still going on, unless
+ * it is known to be complete: the file is open in the editor and now holds the editor's text (what
+ * VS Code saves), or VS Code's save event for it came (`saved`). Then it is handed over at once. The
+ * watcher still reports every change made outside the editor, and a write reported by both is applied once.
  */
 export class AutoReload implements Disposable {
   private readonly watches = new Map<string, Watch>();
   private readonly subscription: Disposable;
+  private readonly log: (message: string) => void;
+  private readonly editorText: (file: string) => string | undefined;
 
-  constructor(private readonly registry: FunctionRegistry, private readonly isEnabled: (name: string) => boolean, private readonly log: (message: string) => void = () => undefined) {
+  constructor(private readonly registry: FunctionRegistry, private readonly isEnabled: (name: string) => boolean, options: AutoReloadOptions = {}) {
+    this.log = options.log ?? (() => undefined);
+    this.editorText = options.editorText ?? (() => undefined);
     this.subscription = registry.onDidChange(() => this.reconcile());
   }
 
@@ -108,13 +120,45 @@ export class AutoReload implements Disposable {
    */
   private report(watch: Watch, change: FileChange, source: ChangeSource): void {
     watch.intake = watch.intake.then(async () => {
+      const file = path.join(watch.folder, change.path);
       const last = watch.handedOver.get(change.path);
       if (last && change.kind !== 'unlink' && !watch.coalescer.isPending(change.path) && performance.now() - last.at < SAME_WRITE_MS) {
-        if ((await contentOf(path.join(watch.folder, change.path))) === (await last.content)) return;
+        if ((await contentOf(file)) === (await last.content)) return;
       }
-      if (source === 'save') watch.coalescer.addSaved(change);
-      else watch.coalescer.add(change);
+      if (source === 'save') return watch.coalescer.addComplete(change, 'save');
+      const open = change.kind !== 'unlink' && this.editorText(file) !== undefined;
+      if (open && await this.holdsEditorText(file)) return watch.coalescer.addComplete(change, 'watcher');
+      watch.coalescer.add(change);
+      if (open) void this.awaitEditorText(watch, change, file);
     }).catch(() => undefined);
+  }
+
+  /**
+   * The watcher reports a write as it begins (VS Code's truncates the file first) and then nothing for
+   * 50 ms: for a file open in the editor, the write is over once the file holds the editor's text.
+   * Looks every millisecond or so, for at most the quiet time, and hands the change over then.
+   */
+  private async awaitEditorText(watch: Watch, change: FileChange, file: string): Promise<void> {
+    const until = performance.now() + FIRST_QUIET_MS;
+    while (performance.now() < until && watch.coalescer.isPending(change.path)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (!watch.coalescer.isPending(change.path)) return;
+      if (await this.holdsEditorText(file)) {
+        // Within a burst it keeps waiting with the rest: the end of this write is no new change.
+        if (watch.coalescer.isPending(change.path) && watch.coalescer.wouldHandOverAtOnce(change.path)) watch.coalescer.addComplete(change, 'watcher');
+        return;
+      }
+    }
+  }
+
+  /** Whether `file` is open in the editor and holds exactly its text: VS Code has written it all. */
+  private async holdsEditorText(file: string): Promise<boolean> {
+    const text = this.editorText(file);
+    if (text === undefined) return false;
+    const stat = await fs.stat(file).catch(() => undefined);
+    // Cheap first: UTF-8 takes 1 to 3 bytes per UTF-16 unit.
+    if (!stat || stat.size > text.length * 3 || stat.size < text.length) return false;
+    return (await fs.readFile(file, 'utf8').catch(() => undefined)) === text;
   }
 
   private stop(name: string): void {

@@ -18,6 +18,8 @@ describe('auto-reload: saves in the editor and the folder watcher together', () 
   let folder: string;
   let updates: Array<{ changes: FileChange[]; timings?: UpdateTimings; at: number }>;
   let autoReload: AutoReload;
+  /** What the editor shows for each open file (absolute path → text). */
+  let editor: Map<string, string>;
 
   beforeEach(async () => {
     folder = await fs.mkdtemp(path.join(os.tmpdir(), 'ls-autoreload-'));
@@ -32,7 +34,8 @@ describe('auto-reload: saves in the editor and the folder watcher together', () 
       applyChanges: async (changes: FileChange[], timings?: UpdateTimings) => { updates.push({ changes, timings, at: performance.now() }); },
     };
     const registry = { functions: [runner], onDidChange: () => ({ dispose: () => undefined }) } as unknown as FunctionRegistry;
-    autoReload = new AutoReload(registry, () => true);
+    editor = new Map();
+    autoReload = new AutoReload(registry, () => true, { editorText: (file) => editor.get(file) });
     autoReload.reconcile();
     await autoReload.ready('fn');
   });
@@ -54,7 +57,7 @@ describe('auto-reload: saves in the editor and the folder watcher together', () 
     const started = await saveInEditor('handler.js', 'exports.handler = () => 2;\n');
     await wait(BURST_QUIET_MS + 300); // the watcher has long reported the same write
     assert.deepEqual(updates.map((u) => u.changes), [[{ path: 'handler.js', kind: 'change' }]]);
-    assert.equal(updates[0].timings?.startedBy, 'save');
+    assert.equal(updates[0].timings?.startedBy, 'complete');
     assert.ok(updates[0].at - started < FIRST_QUIET_MS, `started ${(updates[0].at - started).toFixed(1)} ms after the write`);
   });
 
@@ -71,6 +74,24 @@ describe('auto-reload: saves in the editor and the folder watcher together', () 
     await saveInEditor('handler.js', 'exports.handler = () => 5;\n');
     await wait(BURST_QUIET_MS + 300);
     assert.equal(updates.length, 2);
+  });
+
+  it('a file open in the editor updates its function as soon as it holds the editor\'s text, before any save event', async () => {
+    const text = 'exports.handler = () => 7;\n';
+    editor.set(path.join(folder, 'handler.js'), text);
+    await fs.writeFile(path.join(folder, 'handler.js'), text);
+    await wait(BURST_QUIET_MS + 300);
+    assert.equal(updates.length, 1);
+    assert.equal(updates[0].timings?.startedBy, 'complete');
+    assert.equal(updates[0].timings?.seenBy, 'watcher');
+  });
+
+  it('a file open in the editor whose disk content is not the editor\'s text (changed outside) waits out the quiet time', async () => {
+    editor.set(path.join(folder, 'handler.js'), 'exports.handler = () => "typed, not saved";\n');
+    await fs.writeFile(path.join(folder, 'handler.js'), 'exports.handler = () => 8;\n');
+    await wait(BURST_QUIET_MS + 300);
+    assert.equal(updates.length, 1);
+    assert.equal(updates[0].timings?.startedBy, 'quiet');
   });
 
   it('a change made outside the editor still updates the function, after the quiet time', async () => {

@@ -76,8 +76,8 @@ describe('ChangeCoalescer', () => {
   it('hands over a file saved in the editor at once, without the quiet time', () => {
     const flushed: Array<{ changes: FileChange[]; startedBy: string }> = [];
     const coalescer = new ChangeCoalescer(50, 200, (changes, batch) => flushed.push({ changes, startedBy: batch.startedBy }));
-    coalescer.addSaved(change('handler.js'));
-    assert.deepEqual(flushed, [{ changes: [change('handler.js')], startedBy: 'save' }]);
+    coalescer.addComplete(change('handler.js'), 'save');
+    assert.deepEqual(flushed, [{ changes: [change('handler.js')], startedBy: 'complete' }]);
     coalescer.dispose();
   });
 
@@ -86,9 +86,9 @@ describe('ChangeCoalescer', () => {
     const coalescer = new ChangeCoalescer(50, 200, (changes, batch) => flushed.push({ changes, seenBy: batch.seenBy, startedBy: batch.startedBy }));
     coalescer.add(change('handler.js'));
     await wait(2);
-    coalescer.addSaved(change('handler.js'));
+    coalescer.addComplete(change('handler.js'), 'save');
     await wait(120);
-    assert.deepEqual(flushed, [{ changes: [change('handler.js')], seenBy: 'watcher', startedBy: 'save' }]);
+    assert.deepEqual(flushed, [{ changes: [change('handler.js')], seenBy: 'watcher', startedBy: 'complete' }]);
     coalescer.dispose();
   });
 
@@ -96,7 +96,7 @@ describe('ChangeCoalescer', () => {
     const flushed: FileChange[][] = [];
     const coalescer = new ChangeCoalescer(30, 80, (c) => flushed.push(c));
     coalescer.add(change('lib/a.js'));
-    coalescer.addSaved(change('handler.js'));
+    coalescer.addComplete(change('handler.js'), 'save');
     assert.equal(flushed.length, 0, 'not at once: lib/a.js may still be being written');
     await wait(200);
     assert.deepEqual(flushed.map((c) => c.map((x) => x.path).sort()), [['handler.js', 'lib/a.js']]);
@@ -106,7 +106,7 @@ describe('ChangeCoalescer', () => {
   it('gives Save All of several files at most two updates, the last carrying the rest', async () => {
     const flushed: FileChange[][] = [];
     const coalescer = new ChangeCoalescer(10, 80, (c) => flushed.push(c));
-    for (const file of ['a.js', 'b.js', 'c.js', 'd.js']) coalescer.addSaved(change(file));
+    for (const file of ['a.js', 'b.js', 'c.js', 'd.js']) coalescer.addComplete(change(file), 'save');
     await wait(200);
     assert.deepEqual(flushed.map((c) => c.map((x) => x.path).sort()), [['a.js'], ['b.js', 'c.js', 'd.js']]);
     coalescer.dispose();
@@ -116,7 +116,7 @@ describe('ChangeCoalescer', () => {
     const flushed: FileChange[][] = [];
     const coalescer = new ChangeCoalescer(10, 80, (c) => flushed.push(c));
     for (let i = 0; i < 20; i++) {
-      coalescer.addSaved(change('handler.js'));
+      coalescer.addComplete(change('handler.js'), 'save');
       await wait(20);
     }
     await wait(200);
