@@ -103,6 +103,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   const autoReloadSettings = ctx.own(new AutoReloadSettings(context.workspaceState));
   const autoReload = ctx.own(new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), {
     log: (message) => log.warn(message),
+    debug: (message) => log.debug(message),
     editorText: (file) => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file)?.getText(),
   }));
   const pushed = ctx.own(new PushedImages(context.workspaceState));

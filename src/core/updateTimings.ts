@@ -51,3 +51,14 @@ export function parseTimings(line: string): { name: string; what: string; kind: 
   }
   return { name: match[1], what: match[2], kind: match[3], timings };
 }
+
+/** "save event: /ws/hello-node/handler.js at 1733076799123.4": when VS Code's save event reached the extension. */
+export function describeSaveEvent(file: string, at: number): string {
+  return `save event: ${file} at ${at.toFixed(1)}`;
+}
+
+/** Reads back a line `describeSaveEvent` wrote. */
+export function parseSaveEvent(line: string): { file: string; at: number } | undefined {
+  const match = /save event: (.+) at ([\d.]+)$/.exec(line.trimEnd());
+  return match ? { file: match[1], at: Number(match[2]) } : undefined;
+}

@@ -362,6 +362,10 @@ export class DockerEngine implements ContainerEngine {
     if (reloadSignal) await this.signal(containerId, reloadSignal);
   }
 
+  prepareSync(containerId: string): void {
+    if (!this.invalidAddress && !this.receivers.has(containerId)) void this.openReceiver(containerId);
+  }
+
   private receiverFor(containerId: string): Promise<SyncReceiver | undefined> {
     return this.receivers.get(containerId) ?? this.openReceiver(containerId);
   }

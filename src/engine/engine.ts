@@ -43,6 +43,8 @@ export interface ContainerEngine {
    * copyInto and signal. Throws, naming them, for files reached through a link that leaves `folder`.
    */
   syncInto(containerId: string, folder: string, files: string[], destination: string, reloadSignal?: string): Promise<void>;
+  /** Readies a running container for syncInto in the background, so its first sync is as fast as the next ones. */
+  prepareSync(containerId: string): void;
   signal(containerId: string, signal: string): Promise<void>;
   restart(containerId: string): Promise<void>;
   /** Writes files (absolute container paths, parent folders made as needed) into a created container, before it starts. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Disposable } from '../core/emitter';
 import { ChangeCoalescer, type Batch, type ChangeSource, type FileChange } from '../core/updatePlan';
-import { epochNow, type UpdateTimings } from '../core/updateTimings';
+import { describeSaveEvent, epochNow, type UpdateTimings } from '../core/updateTimings';
 import { watchFolder, type FolderWatcher } from '../watch/folderWatcher';
 import type { FunctionRegistry } from './functionRegistry';
 import type { FunctionRunner } from './functionRunner';
@@ -36,6 +36,8 @@ interface Watch {
 
 export interface AutoReloadOptions {
   log?: (message: string) => void;
+  /** Debug-level lines: when each save event came (`describeSaveEvent`), for where an update's time went. */
+  debug?: (message: string) => void;
   /** The text of `file` as open in the editor, if it is (VS Code's documents). */
   editorText?: (file: string) => string | undefined;
 }
@@ -53,10 +55,12 @@ export class AutoReload implements Disposable {
   private readonly watches = new Map<string, Watch>();
   private readonly subscription: Disposable;
   private readonly log: (message: string) => void;
+  private readonly debug: (message: string) => void;
   private readonly editorText: (file: string) => string | undefined;
 
   constructor(private readonly registry: FunctionRegistry, private readonly isEnabled: (name: string) => boolean, options: AutoReloadOptions = {}) {
     this.log = options.log ?? (() => undefined);
+    this.debug = options.debug ?? (() => undefined);
     this.editorText = options.editorText ?? (() => undefined);
     this.subscription = registry.onDidChange(() => this.reconcile());
   }
@@ -94,6 +98,7 @@ export class AutoReload implements Disposable {
 
   /** VS Code saved `file` (its save event): the update of a running, watched function starts at once. */
   saved(file: string): void {
+    this.debug(describeSaveEvent(file, epochNow()));
     const watch = [...this.watches.values()]
       .filter((w) => file.startsWith(w.folder + path.sep))
       .sort((a, b) => b.folder.length - a.folder.length)[0];

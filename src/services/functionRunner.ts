@@ -479,6 +479,7 @@ export class FunctionRunner implements Disposable {
       await this.waitUntilServing(instance.hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
       instance.state = 'ready';
       if (timings) timings.reloaded = epochNow();
+      this.prepareSync(instance);
       if (instance.debug) instance.debug.restarts++;
       this.publish();
       if (instance.debug) this.debug.announce(this.debugTarget);
@@ -502,6 +503,11 @@ export class FunctionRunner implements Disposable {
       exitBeforeAnswering.withdraw();
     }
     return `${files.length} file(s) copied, container restarted`;
+  }
+
+  /** A function with sync rules will likely sync: its instance's receiver starts now, not at the first save. */
+  private prepareSync(instance: Instance): void {
+    if (this.spec.sync.length) this.engine.prepareSync(instance.id);
   }
 
   private async update(signal: AbortSignal): Promise<string> {
@@ -657,6 +663,7 @@ export class FunctionRunner implements Disposable {
       instance.state = 'ready';
       this.resting = { kind: 'stopped' };
       this.publish();
+      this.prepareSync(instance);
       return instance;
     } catch (error) {
       exitBeforeAnswering.withdraw();
@@ -762,6 +769,7 @@ export class FunctionRunner implements Disposable {
     instance.workingDir = (await this.engine.inspect(info.id))?.workingDir ?? '/';
     instance.state = 'ready';
     this.instances.set(info.id, instance);
+    this.prepareSync(instance);
     if (!this.image) {
       const reload = (await this.engine.imageLabels(info.image))?.[RELOAD_LABEL];
       this.image = { tag: info.image, reloadSignal: reload === 'sighup' ? 'SIGHUP' : undefined, stale: false, synced: new Set() };

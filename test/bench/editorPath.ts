@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { buildInvokeRequest, sendInvoke } from '../../src/core/invoke';
 import { findFreePort } from '../../src/core/ports';
-import { epochNow, parseTimings, type UpdateTimings } from '../../src/core/updateTimings';
+import { epochNow, parseSaveEvent, parseTimings, type UpdateTimings } from '../../src/core/updateTimings';
 import { openSession, type Session } from '../e2e/session';
 import { poll } from '../support/poll';
 
@@ -135,15 +135,19 @@ function extensionLog(session: Session): Promise<string> {
   }, { timeoutMs: 30_000, intervalMs: 200 });
 }
 
-/** The timings the extension logged for an update of `name` first seen after `after` (bounded wait: the log is written asynchronously). */
-async function timingsAfter(logFile: string, name: string, after: number): Promise<UpdateTimings | undefined> {
+/**
+ * The timings the extension logged for an update of `name` first seen after `after`, and when VS Code's
+ * save event for `file` came after `after` (bounded wait: the log is written asynchronously).
+ */
+async function timingsAfter(logFile: string, name: string, after: number, file?: string): Promise<{ timings?: UpdateTimings; saveEvent?: number }> {
   for (let i = 0; i < 60; i++) {
-    const text = await fs.readFile(logFile, 'utf8');
-    const found = text.split('\n').map(parseTimings).find((t) => t?.name === name && t.timings.seen >= after);
-    if (found) return found.timings;
+    const lines = (await fs.readFile(logFile, 'utf8')).split('\n');
+    const timings = lines.map(parseTimings).find((t) => t?.name === name && t.timings.seen >= after)?.timings;
+    const saveEvent = file ? lines.map(parseSaveEvent).find((e) => e?.file === file && e.at >= after)?.at : undefined;
+    if (timings && (!file || saveEvent)) return { timings, saveEvent };
     await sleep(50);
   }
-  return undefined;
+  return {};
 }
 
 interface Sample {
@@ -154,6 +158,8 @@ interface Sample {
   /** To the file's change on disk, seen by the benchmark's own watch. */
   written: number;
   timings?: UpdateTimings;
+  /** When VS Code's save event reached the extension (ms since the epoch; editor samples only). */
+  saveEvent?: number;
 }
 
 /** The figures and breakdown for one example. */
@@ -191,7 +197,7 @@ async function measureExample(session: Session, example: Example, logFile: strin
       // (a request every 5 ms) does not slow VS Code's save.
       const writtenAt = await written;
       const replied = await firstReplyWith(url, edit, t0);
-      result.editor.push({ t0, total: replied - t0, written: writtenAt - t0, timings: await timingsAfter(logFile, example.name, t0) });
+      result.editor.push({ t0, total: replied - t0, written: writtenAt - t0, ...await timingsAfter(logFile, example.name, t0, file) });
       await sleep(PAUSE_MS);
     }
     // The benchmark writing the file itself (VS Code reloads the open, unmodified editor from disk).
@@ -201,7 +207,7 @@ async function measureExample(session: Session, example: Example, logFile: strin
       const t0 = epochNow();
       await fs.writeFile(file, example.source(edit));
       const replied = await firstReplyWith(url, edit, t0);
-      result.fileWrite.push({ t0, total: replied - t0, written: (await written) - t0, timings: await timingsAfter(logFile, example.name, t0) });
+      result.fileWrite.push({ t0, total: replied - t0, written: (await written) - t0, ...await timingsAfter(logFile, example.name, t0) });
       await sleep(PAUSE_MS);
     }
   } finally {
@@ -254,7 +260,8 @@ function breakdown(samples: Sample[]): string {
     `copied +${step((s) => (s.timings.copied ?? NaN) - s.timings.started)}`,
     `reload signal answered +${step((s) => (s.timings.reloaded ?? NaN) - (s.timings.copied ?? NaN))}`,
     `first new reply +${step((s) => s.total - ((s.timings.reloaded ?? NaN) - s.t0))}`,
-  ].join(', ') + ` (medians of each step, ms; ${timed.length}/${samples.length} samples logged)`;
+  ].join(', ') + ` (medians of each step, ms; ${timed.length}/${samples.length} samples logged)`
+    + (samples.some((s) => s.saveEvent) ? `; VS Code's save event came +${fmt(p50(samples.filter((s) => s.saveEvent).map((s) => s.saveEvent! - s.t0 - s.written)))} after the file was on disk` : '');
 }
 
 async function main(): Promise<void> {

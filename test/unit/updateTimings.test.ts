@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeTimings, parseTimings } from '../../src/core/updateTimings';
+import { describeSaveEvent, describeTimings, parseSaveEvent, parseTimings } from '../../src/core/updateTimings';
 
 describe('update timings in the debug log', () => {
   const seen = 1_733_076_799_123.4;
@@ -25,5 +25,11 @@ describe('update timings in the debug log', () => {
     assert.equal(parsed?.timings.startedBy, 'complete');
     for (const step of ['seen', 'started', 'copied', 'reloaded', 'done'] as const) assert.ok(Math.abs(parsed!.timings[step]! - timings[step]) < 0.06, step);
     assert.equal(parseTimings('2026-12-01 18:21:07.367 [info] activated in 440 ms'), undefined);
+  });
+
+  it('says when a save event came, and reads it back', () => {
+    const line = describeSaveEvent('/ws/hello node/handler.js', seen);
+    assert.equal(line, 'save event: /ws/hello node/handler.js at 1733076799123.4');
+    assert.deepEqual(parseSaveEvent(`2026-12-01 18:21:07.367 [debug] ${line}`), { file: '/ws/hello node/handler.js', at: seen });
   });
 });
