@@ -41,7 +41,8 @@ export function describeTimings(name: string, what: string, kind: string, t: Upd
 
 /** Reads back a line `describeTimings` wrote (the benchmark reads them from VS Code's log file). */
 export function parseTimings(line: string): { name: string; what: string; kind: string; timings: UpdateTimings } | undefined {
-  const match = /update timings: (\S+) (.+) \((\w+); seen by the (save event|watcher) at ([\d.]+), started by the (complete write|quiet time)\): (.*) ms$/.exec(line.trimEnd());
+  // The first lines with timings had no "started by": the quiet time started every update then.
+  const match = /update timings: (\S+) (.+) \((\w+); seen by the (save event|watcher) at ([\d.]+)(?:, started by the (complete write|quiet time))?\): (.*) ms$/.exec(line.trimEnd());
   if (!match) return undefined;
   const seen = Number(match[5]);
   const timings: UpdateTimings = { seenBy: match[4] === 'save event' ? 'save' : 'watcher', startedBy: match[6] === 'complete write' ? 'complete' : 'quiet', seen, started: seen };

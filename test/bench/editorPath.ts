@@ -25,6 +25,8 @@ const POLL_MS = 5;
 const POLL_LIMIT_MS = 10_000;
 /** Between samples: the update and the watcher's late report of the same save are over, and no sample reads as part of a burst. */
 const PAUSE_MS = 400;
+/** After opening the handler, before the first sample. */
+const SETTLE_MS = 3_000;
 // Debian's 20.10 client, as in innerLoop.ts.
 const DOCKER = '/usr/bin/docker';
 const EXTENSION_ID = 'local-serverless.local-serverless';
@@ -178,6 +180,8 @@ async function measureExample(session: Session, example: Example, logFile: strin
   const url = /running at (http:\/\/127\.0\.0\.1:\d+\/[^/\s]+)/.exec(row)?.[1];
   if (!url) throw new Error(`no URL in the row of ${example.name}: ${row}`);
   await ui.openFile(`${example.name}/${example.handler}`);
+  // A person reads and types for a while before saving: VS Code's language support for the file starts meanwhile.
+  await sleep(SETTLE_MS);
   const clock = new WriteClock(file);
   const result: Result = { editor: [], fileWrite: [], cpRestart: [] };
   try {
@@ -281,7 +285,10 @@ async function main(): Promise<void> {
     say(`editor path: Ctrl+S in VS Code (code-server in Chromium) → first reply with the new code through the gateway, ${SAMPLES} samples each, ms; load average ${(await fs.readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`);
     for (const example of EXAMPLES) {
       const r = await measureExample(session, example, logFile, nextEdit);
-      if (process.env.BENCH_DEBUG) console.log(JSON.stringify({ editor: r.editor.map((s) => Math.round(s.total)), fileWrite: r.fileWrite.map((s) => Math.round(s.total)), cpRestart: r.cpRestart.map(Math.round) }));
+      if (process.env.BENCH_DEBUG) {
+        console.log(JSON.stringify({ editor: r.editor.map((s) => Math.round(s.total)), fileWrite: r.fileWrite.map((s) => Math.round(s.total)), cpRestart: r.cpRestart.map(Math.round) }));
+        for (const s of r.editor.slice(0, 3)) console.log(`  sample: total ${fmt(s.total)}: ${breakdown([s])}`);
+      }
       const editor = r.editor.map((s) => s.total);
       const write = r.fileWrite.map((s) => s.total);
       const cp = r.cpRestart;
