@@ -104,7 +104,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   const autoReload = ctx.own(new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), {
     log: (message) => log.warn(message),
     debug: (message) => log.debug(message),
-    editorText: (file) => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file)?.getText(),
+    unsavedText: (file) => vscode.workspace.textDocuments.find((d) => d.isDirty && d.uri.scheme === 'file' && d.uri.fsPath === file)?.getText(),
   }));
   const pushed = ctx.own(new PushedImages(context.workspaceState));
   const tree = ctx.own(new FunctionsTreeProvider(functions, (name) => autoReloadSettings.isEnabled(name), pushed));

@@ -21,6 +21,10 @@ export const BURST_QUIET_MS = 90;
  * round), not a change: it is dropped rather than applied twice.
  */
 export const SAME_WRITE_MS = 2_000;
+/** When a file handed over after the quiet time is looked at again: chokidar's 50 ms of silence about it are over. */
+export const LOOK_AGAIN_MS = 50;
+/** Files of one update looked at again, at most (a checkout of thousands rebuilds anyway). */
+const LOOK_AGAIN_LIMIT = 100;
 /** Files up to this size are compared by content; bigger ones by size, inode and times. */
 const DIGEST_LIMIT = 1024 * 1024;
 
@@ -32,14 +36,20 @@ interface Watch {
   handedOver: Map<string, { at: number; content: Promise<string> }>;
   /** Reports are taken in the order they came, though checking one may read the file. */
   intake: Promise<void>;
+  /** Second looks at files handed over after a quiet time (see lookAgain). */
+  looks: Set<NodeJS.Timeout>;
 }
 
 export interface AutoReloadOptions {
   log?: (message: string) => void;
   /** Debug-level lines: when each save event came (`describeSaveEvent`), for where an update's time went. */
   debug?: (message: string) => void;
-  /** The text of `file` as open in the editor, if it is (VS Code's documents). */
-  editorText?: (file: string) => string | undefined;
+  /**
+   * The text of `file` when it is open in the editor with changes not saved yet: what VS Code writes
+   * when it saves. Undefined otherwise; in particular for a document VS Code reloaded from disk, whose
+   * text may be a write still under way outside the editor.
+   */
+  unsavedText?: (file: string) => string | undefined;
 }
 
 /**
@@ -47,21 +57,22 @@ export interface AutoReloadOptions {
  * files to its runner (sync or rebuild). Watchers exist only while their function runs.
  *
  * A change the watcher reports waits out a quiet time in case the write is still going on, unless
- * it is known to be complete: the file is open in the editor and now holds the editor's text (what
- * VS Code saves), or VS Code's save event for it came (`saved`). Then it is handed over at once. The
- * watcher still reports every change made outside the editor, and a write reported by both is applied once.
+ * it is known to be complete: the file is open in the editor with unsaved changes and now holds the
+ * editor's text (VS Code is saving it), or VS Code's save event for it came (`saved`). Then it is
+ * handed over at once. The watcher still reports every change made outside the editor, and a write
+ * reported by both is applied once.
  */
 export class AutoReload implements Disposable {
   private readonly watches = new Map<string, Watch>();
   private readonly subscription: Disposable;
   private readonly log: (message: string) => void;
   private readonly debug: (message: string) => void;
-  private readonly editorText: (file: string) => string | undefined;
+  private readonly unsavedText: (file: string) => string | undefined;
 
   constructor(private readonly registry: FunctionRegistry, private readonly isEnabled: (name: string) => boolean, options: AutoReloadOptions = {}) {
     this.log = options.log ?? (() => undefined);
     this.debug = options.debug ?? (() => undefined);
-    this.editorText = options.editorText ?? (() => undefined);
+    this.unsavedText = options.unsavedText ?? (() => undefined);
     this.subscription = registry.onDidChange(() => this.reconcile());
   }
 
@@ -77,23 +88,44 @@ export class AutoReload implements Disposable {
       if (!runner || runner.spec.folder !== watch.folder) this.stop(name);
     }
     for (const [name, runner] of wanted) {
-      if (this.watches.has(name)) continue;
-      const handedOver = new Map<string, { at: number; content: Promise<string> }>();
-      const coalescer = new ChangeCoalescer(FIRST_QUIET_MS, BURST_QUIET_MS, (changes, batch) => {
-        const at = performance.now();
-        for (const change of changes) handedOver.set(change.path, { at, content: contentOf(path.join(runner.spec.folder, change.path)) });
-        void runner.applyChanges(changes, timingsOf(batch));
-      });
-      const watch: Watch = {
-        folder: runner.spec.folder,
-        coalescer,
-        handedOver,
-        intake: Promise.resolve(),
-        watcher: watchFolder(runner.spec.folder, (change) => this.report(watch, change, 'watcher')),
-      };
-      watch.watcher.catch((error) => this.log(`cannot watch ${runner.spec.folder}: ${String(error)}`));
-      this.watches.set(name, watch);
+      if (!this.watches.has(name)) this.watches.set(name, this.watch(runner));
     }
+  }
+
+  private watch(runner: FunctionRunner): Watch {
+    const folder = runner.spec.folder;
+    const watch: Watch = {
+      folder,
+      coalescer: new ChangeCoalescer(FIRST_QUIET_MS, BURST_QUIET_MS, (changes, batch) => {
+        const at = performance.now();
+        for (const change of changes) watch.handedOver.set(change.path, { at, content: contentOf(path.join(folder, change.path)) });
+        if (batch.startedBy === 'quiet') this.lookAgain(watch, changes);
+        void runner.applyChanges(changes, timingsOf(batch));
+      }),
+      handedOver: new Map(),
+      intake: Promise.resolve(),
+      looks: new Set(),
+      watcher: watchFolder(folder, (change) => this.report(watch, change, 'watcher')),
+    };
+    watch.watcher.catch((error) => this.log(`cannot watch ${folder}: ${String(error)}`));
+    return watch;
+  }
+
+  /**
+   * chokidar reports a write as it begins and then nothing about that file for 50 ms: a write still
+   * going on when the quiet time ended (a slow writer, a busy machine) would leave its start in the
+   * container. So each file handed over after a quiet time is looked at once more after that window,
+   * and reported again if it has changed since (applied once more) rather than left half-written.
+   */
+  private lookAgain(watch: Watch, changes: FileChange[]): void {
+    const timer = setTimeout(() => {
+      watch.looks.delete(timer);
+      for (const change of changes.slice(0, LOOK_AGAIN_LIMIT)) {
+        // A file deleted since is the watcher's to report (it does, unthrottled).
+        if (change.kind !== 'unlink') void fs.stat(path.join(watch.folder, change.path)).then(() => this.report(watch, { path: change.path, kind: 'change' }, 'watcher'), () => undefined);
+      }
+    }, LOOK_AGAIN_MS);
+    watch.looks.add(timer);
   }
 
   /** VS Code saved `file` (its save event): the update of a running, watched function starts at once. */
@@ -131,24 +163,24 @@ export class AutoReload implements Disposable {
         if ((await contentOf(file)) === (await last.content)) return;
       }
       if (source === 'save') return watch.coalescer.addComplete(change, 'save');
-      const open = change.kind !== 'unlink' && this.editorText(file) !== undefined;
-      if (open && await this.holdsEditorText(file)) return watch.coalescer.addComplete(change, 'watcher');
+      const open = change.kind !== 'unlink' && this.unsavedText(file) !== undefined;
+      if (open && await this.holdsUnsavedText(file)) return watch.coalescer.addComplete(change, 'watcher');
       watch.coalescer.add(change);
-      if (open) void this.awaitEditorText(watch, change, file);
+      if (open) void this.awaitUnsavedText(watch, change, file);
     }).catch(() => undefined);
   }
 
   /**
    * The watcher reports a write as it begins (VS Code's truncates the file first) and then nothing for
-   * 50 ms: for a file open in the editor, the write is over once the file holds the editor's text.
+   * 50 ms: for a file VS Code is saving, the write is over once the file holds the editor's text.
    * Looks every millisecond or so, for at most the quiet time, and hands the change over then.
    */
-  private async awaitEditorText(watch: Watch, change: FileChange, file: string): Promise<void> {
+  private async awaitUnsavedText(watch: Watch, change: FileChange, file: string): Promise<void> {
     const until = performance.now() + FIRST_QUIET_MS;
     while (performance.now() < until && watch.coalescer.isPending(change.path)) {
       await new Promise((resolve) => setTimeout(resolve, 1));
       if (!watch.coalescer.isPending(change.path)) return;
-      if (await this.holdsEditorText(file)) {
+      if (await this.holdsUnsavedText(file)) {
         // Within a burst it keeps waiting with the rest: the end of this write is no new change.
         if (watch.coalescer.isPending(change.path) && watch.coalescer.wouldHandOverAtOnce(change.path)) watch.coalescer.addComplete(change, 'watcher');
         return;
@@ -156,9 +188,9 @@ export class AutoReload implements Disposable {
     }
   }
 
-  /** Whether `file` is open in the editor and holds exactly its text: VS Code has written it all. */
-  private async holdsEditorText(file: string): Promise<boolean> {
-    const text = this.editorText(file);
+  /** Whether `file` is open in the editor with unsaved changes and holds exactly its text: VS Code has written it all. */
+  private async holdsUnsavedText(file: string): Promise<boolean> {
+    const text = this.unsavedText(file);
     if (text === undefined) return false;
     const stat = await fs.stat(file).catch(() => undefined);
     // Cheap first: UTF-8 takes 1 to 3 bytes per UTF-16 unit.
@@ -171,6 +203,7 @@ export class AutoReload implements Disposable {
     if (!watch) return;
     this.watches.delete(name);
     watch.coalescer.dispose();
+    for (const timer of watch.looks) clearTimeout(timer);
     void watch.watcher.then((w) => w.dispose(), () => undefined);
   }
 

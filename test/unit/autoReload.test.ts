@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { FileChange } from '../../src/core/updatePlan';
 import type { UpdateTimings } from '../../src/core/updateTimings';
-import { AutoReload, BURST_QUIET_MS, FIRST_QUIET_MS } from '../../src/services/autoReload';
+import { AutoReload, BURST_QUIET_MS, FIRST_QUIET_MS, LOOK_AGAIN_MS } from '../../src/services/autoReload';
 import type { FunctionRegistry } from '../../src/services/functionRegistry';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -16,9 +17,10 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 describe('auto-reload: saves in the editor and the folder watcher together', () => {
   let folder: string;
-  let updates: Array<{ changes: FileChange[]; timings?: UpdateTimings; at: number }>;
+  /** Each update handed over, with what handler.js held at that moment (what a sync would copy). */
+  let updates: Array<{ changes: FileChange[]; timings?: UpdateTimings; at: number; handler: string }>;
   let autoReload: AutoReload;
-  /** What the editor shows for each open file (absolute path → text). */
+  /** What the editor holds, not saved yet, for each open file (absolute path → text). */
   let editor: Map<string, string>;
 
   beforeEach(async () => {
@@ -31,11 +33,13 @@ describe('auto-reload: saves in the editor and the folder watcher together', () 
     const runner = {
       spec: { name: 'fn', folder },
       state: { kind: 'running' },
-      applyChanges: async (changes: FileChange[], timings?: UpdateTimings) => { updates.push({ changes, timings, at: performance.now() }); },
+      applyChanges: async (changes: FileChange[], timings?: UpdateTimings) => {
+        updates.push({ changes, timings, at: performance.now(), handler: readFileSync(path.join(folder, 'handler.js'), 'utf8') });
+      },
     };
     const registry = { functions: [runner], onDidChange: () => ({ dispose: () => undefined }) } as unknown as FunctionRegistry;
     editor = new Map();
-    autoReload = new AutoReload(registry, () => true, { editorText: (file) => editor.get(file) });
+    autoReload = new AutoReload(registry, () => true, { unsavedText: (file) => editor.get(file) });
     autoReload.reconcile();
     await autoReload.ready('fn');
   });
@@ -99,6 +103,17 @@ describe('auto-reload: saves in the editor and the folder watcher together', () 
     await wait(BURST_QUIET_MS + 300);
     assert.equal(updates.length, 1);
     assert.equal(updates[0].timings?.startedBy, 'quiet');
+  });
+
+  it('a write outside the editor that outlasts the quiet time still ends up in the function as finished', async () => {
+    const handle = await fs.open(path.join(folder, 'handler.js'), 'w'); // the watcher reports the write as it begins
+    await handle.write('exports.handler = () => ');
+    await wait(FIRST_QUIET_MS + 15); // the quiet time ends half-way: the half is handed over
+    await handle.write('9;\n');
+    await handle.close(); // within chokidar's 50 ms of silence about the file: no report of this
+    await wait(LOOK_AGAIN_MS + BURST_QUIET_MS + 300);
+    assert.equal(updates.at(-1)?.handler, 'exports.handler = () => 9;\n');
+    assert.ok(updates.length <= 2, `${updates.length} updates`);
   });
 
   it('saving a file the watcher ignores (.dockerignore, node_modules) or outside the folder updates nothing', async () => {
