@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { ownerId, workspaceId } from './core/names';
 import { errorMessage } from './core/errors';
 import { PayloadHistory } from './core/savedEvents';
+import { describeTimings } from './core/updateTimings';
 import { DockerEngine } from './engine/dockerEngine';
 import { AutoReload } from './services/autoReload';
 import { FunctionRegistry } from './services/functionRegistry';
@@ -85,7 +86,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
     releaseOutput: (name) => channels.release(name),
     legacyWorkspaceId: workspaceId(folder),
     instanceEnv: gateway.instanceEnv,
-    runner: { buildNetwork: configuredBuildNetwork },
+    runner: {
+      buildNetwork: configuredBuildNetwork,
+      // Where an update's time went, for whoever sets this log to Debug (and for `npm run bench -- editor`).
+      onUpdateTimings: ({ name, what, kind, timings }) => log.debug(describeTimings(name, what, kind, timings)),
+    },
   }));
   // Not owned by ctx: it must outlive deactivate's own clean-up (see OrphanReaper).
   const reaper = new OrphanReaper(context.asAbsolutePath('dist/reaper.js'), functions, () => engine.host, context.globalStorageUri.fsPath, (message) => log.warn(message));
@@ -97,9 +102,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<LocalS
   };
   const discovery = ctx.own(new FunctionDiscovery(functions, log));
   const autoReloadSettings = ctx.own(new AutoReloadSettings(context.workspaceState));
-  const autoReload = ctx.own(new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), (message) => log.warn(message)));
+  const autoReload = ctx.own(new AutoReload(functions, (name) => autoReloadSettings.isEnabled(name), {
+    log: (message) => log.warn(message),
+    debug: (message) => log.debug(message),
+    unsavedText: (file) => vscode.workspace.textDocuments.find((d) => d.isDirty && d.uri.scheme === 'file' && d.uri.fsPath === file)?.getText(),
+  }));
   const pushed = ctx.own(new PushedImages(context.workspaceState));
   const tree = ctx.own(new FunctionsTreeProvider(functions, (name) => autoReloadSettings.isEnabled(name), pushed));
+  // A file saved in the editor updates its function at once (also when its watcher is slow); the watchers see every other change.
+  ctx.own(vscode.workspace.onDidSaveTextDocument((document) => document.uri.scheme === 'file' && autoReload.saved(document.uri.fsPath)));
   ctx.own(autoReloadSettings.onDidChange(() => {
     autoReload.reconcile();
     tree.refresh();

@@ -9,6 +9,7 @@ import type { BuildRequest, JobRequest, RunRequest } from '../core/plan';
 import { BuildOutput } from './buildOutput';
 import { EngineUnavailableError, InvalidEngineAddressError, PortInUseError, RegistryError, type ContainerEngine, type ContainerInfo, type EngineEvent, type LayerEvent, type LogChunk, type RegistryAuth } from './engine';
 import { modemOptions, remoteEngine, type EngineEndpoint, type RemoteEngine } from './endpoint';
+import { RECEIVER_NAME, RECEIVER_SCRIPT, ReceiverUnavailableError, SyncReceiver } from './syncReceiver';
 
 /**
  * dockerode pulls in ssh2, gRPC and protobufjs (~0.2 s to load): load it when the engine is first
@@ -22,6 +23,8 @@ function loadDockerode(): typeof Docker {
 /** Short calls (inspect, create, remove…) that take longer than this are treated as a hung engine. */
 const REQUEST_TIMEOUT_MS = 20_000;
 const PING_TIMEOUT_MS = 3_000;
+/** A sync receiver that has not said it is ready by then is not used (its container syncs through the Engine API). */
+const RECEIVER_START_TIMEOUT_MS = 5_000;
 
 /**
  * The only place that talks to dockerode. dockerode has no default timeout (a socket that accepts
@@ -42,6 +45,11 @@ export class DockerEngine implements ContainerEngine {
    */
   private builder: 'buildkit' | 'classic' = 'buildkit';
   private invalidAddress: InvalidEngineAddressError | undefined;
+  /**
+   * Each running container's sync receiver (see syncReceiver.ts), started at its first sync;
+   * undefined: its image cannot run one, or one failed, so it syncs through the Engine API.
+   */
+  private readonly receivers = new Map<string, Promise<SyncReceiver | undefined>>();
 
   constructor(endpoint: EngineEndpoint) {
     this.connectTo(endpoint);
@@ -53,6 +61,7 @@ export class DockerEngine implements ContainerEngine {
     this.endpoint = `${endpoint.host} (${endpoint.source}${tls})`;
     this.host = endpoint.host;
     this.remote = remoteEngine(endpoint.host);
+    this.closeReceivers();
     this.client = undefined;
     this.invalidAddress = undefined;
     try {
@@ -245,6 +254,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async remove(containerId: string, graceSeconds = 0): Promise<void> {
+    this.closeReceiver(containerId);
     const container = this.docker.getContainer(containerId);
     try {
       if (graceSeconds > 0) await this.call((abortSignal) => container.stop({ t: graceSeconds, abortSignal } as object)).catch(ignoreGone);
@@ -327,6 +337,82 @@ export class DockerEngine implements ContainerEngine {
       // Closes the files it holds on every path (copied, refused, timed out, engine gone).
       archive.destroy();
     }
+  }
+
+  /**
+   * Copies `files` into a running container and then sends `reloadSignal` to its main process, in one
+   * round trip through the container's sync receiver; through copyInto and signal when the image
+   * cannot run one. Refuses files reached through a link that leaves `folder`, as copyInto does.
+   */
+  async syncInto(containerId: string, folder: string, files: string[], destination: string, reloadSignal?: string): Promise<void> {
+    const receiver = await this.receiverFor(containerId);
+    if (receiver) {
+      const outside = await filesReachedThroughLinks(folder, files);
+      if (outside.length) throw new Error(`not copied: ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} reached through a symbolic link that leaves the function folder`);
+      const archive = await packFiles(folder, files);
+      try {
+        await receiver.send(archive, destination, reloadSignal?.replace(/^SIG/, ''), REQUEST_TIMEOUT_MS);
+        return;
+      } catch (error) {
+        // Not asked (or out of step): the Engine API does it all again; tar's or kill's own failure is the user's to see.
+        if (!(error instanceof ReceiverUnavailableError)) throw error;
+      }
+    }
+    await this.copyInto(containerId, folder, files, destination);
+    if (reloadSignal) await this.signal(containerId, reloadSignal);
+  }
+
+  prepareSync(containerId: string): void {
+    if (!this.invalidAddress && !this.receivers.has(containerId)) void this.openReceiver(containerId);
+  }
+
+  private receiverFor(containerId: string): Promise<SyncReceiver | undefined> {
+    return this.receivers.get(containerId) ?? this.openReceiver(containerId);
+  }
+
+  /**
+   * Starts the receiver as root (it writes where the image's root wrote, as the Engine API's copy does,
+   * whatever USER the image runs as). Its exec ends with the container's process (a restart, an exit):
+   * the next sync starts another. One that fails is not tried again for that container.
+   */
+  private openReceiver(containerId: string): Promise<SyncReceiver | undefined> {
+    const opening = (async () => {
+      // Bounds only the start: the connection itself stays open for the container's life.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), RECEIVER_START_TIMEOUT_MS);
+      try {
+        const exec = await this.docker.getContainer(containerId).exec({
+          Cmd: ['sh', '-c', RECEIVER_SCRIPT, RECEIVER_NAME], AttachStdin: true, AttachStdout: true, AttachStderr: true, User: '0', abortSignal: deadline.signal,
+        } as Docker.ExecCreateOptions);
+        const socket = await exec.start({ hijack: true, stdin: true, abortSignal: deadline.signal } as Docker.ExecStartOptions) as NodeJS.ReadWriteStream & { destroy(): void };
+        // A write after the process ended would otherwise be an unhandled error; the ended output tells the receiver.
+        socket.on('error', () => undefined);
+        const output = (async function* () {
+          for await (const chunk of demuxDockerStream(socket)) if (chunk.stream === 'stdout') yield chunk.text;
+        })();
+        return await SyncReceiver.start({ input: socket, output, close: () => { socket.end(); socket.destroy(); } }, RECEIVER_START_TIMEOUT_MS, (failed) => {
+          if (this.receivers.get(containerId) !== opening) return;
+          if (failed) this.receivers.set(containerId, Promise.resolve(undefined));
+          else this.receivers.delete(containerId);
+        });
+      } catch {
+        return undefined;
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
+    this.receivers.set(containerId, opening);
+    return opening;
+  }
+
+  private closeReceiver(containerId: string): void {
+    const receiver = this.receivers.get(containerId);
+    this.receivers.delete(containerId);
+    void receiver?.then((r) => r?.close());
+  }
+
+  private closeReceivers(): void {
+    for (const id of [...this.receivers.keys()]) this.closeReceiver(id);
   }
 
   async signal(containerId: string, signal: string): Promise<void> {
@@ -471,7 +557,8 @@ export class DockerEngine implements ContainerEngine {
   }
 
   dispose(): void {
-    // dockerode keeps no pooled sockets of its own; nothing to release.
+    // dockerode keeps no pooled sockets of its own; the sync receivers' connections are ours.
+    this.closeReceivers();
   }
 
   /** Runs a short request with a deadline and maps connection failures to EngineUnavailableError. */
@@ -535,6 +622,18 @@ export function tlsRefusal(error: { code?: string; statusCode?: number; message?
     return 'it speaks TLS on this port: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem';
   }
   return undefined;
+}
+
+/** A tar of `files` (relative to `folder`) in memory, links as links (as copyInto sends them). */
+async function packFiles(folder: string, files: string[]): Promise<Buffer> {
+  const archive = tar.pack(folder, { entries: files, dereference: false });
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of archive as AsyncIterable<Buffer>) chunks.push(chunk);
+  } finally {
+    archive.destroy();
+  }
+  return Buffer.concat(chunks);
 }
 
 function ignoreGone(error: unknown): void {

@@ -37,6 +37,14 @@ export interface ContainerEngine {
   events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<EngineEvent>;
   /** Copies files (relative to `folder`) into the container's `destination` directory. */
   copyInto(containerId: string, folder: string, files: string[], destination: string): Promise<void>;
+  /**
+   * Copies files into a running container's `destination`, then sends it `reloadSignal` when given: in
+   * one round trip to a receiver kept running in the container where its image allows, else as
+   * copyInto and signal. Throws, naming them, for files reached through a link that leaves `folder`.
+   */
+  syncInto(containerId: string, folder: string, files: string[], destination: string, reloadSignal?: string): Promise<void>;
+  /** Readies a running container for syncInto in the background, so its first sync is as fast as the next ones. */
+  prepareSync(containerId: string): void;
   signal(containerId: string, signal: string): Promise<void>;
   restart(containerId: string): Promise<void>;
   /** Writes files (absolute container paths, parent folders made as needed) into a created container, before it starts. */

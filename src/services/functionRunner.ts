@@ -15,6 +15,7 @@ import { describeRun, planBuild, planJob, planRun, type BuildNetwork } from '../
 import { findFreePort, waitForPort } from '../core/ports';
 import type { FunctionMode } from '../core/scaling';
 import { planUpdate, type FileChange } from '../core/updatePlan';
+import { epochNow, type UpdateTimings } from '../core/updateTimings';
 import { remotePublishNotice } from '../engine/endpoint';
 import { BuildFailedError, type ContainerEngine, type ContainerInfo, type EngineEvent } from '../engine/engine';
 import { DebugMode, type DebugOptions, type DebugStatus, type DebugTarget } from './debugMode';
@@ -90,6 +91,16 @@ export interface RunnerOptions {
   readyTimeoutMs?: number;
   /** The network builds run in (the localServerless.buildNetwork setting), asked at every build. */
   buildNetwork?: () => BuildNetwork | undefined;
+  /** Hears when each step of an update to saved files happened (the debug log, the benchmark). */
+  onUpdateTimings?: (report: UpdateTimingsReport) => void;
+}
+
+/** One update's timings, with what changed ("handler.js", "3 files (…)") and the path it took. */
+export interface UpdateTimingsReport {
+  name: string;
+  what: string;
+  kind: 'sync' | 'rebuild';
+  timings: UpdateTimings;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
@@ -393,7 +404,7 @@ export class FunctionRunner implements Disposable {
    * long until the new code served everywhere. Never throws: a failed update leaves the last good
    * instances serving and says why. With no instance running, the next start picks the change up.
    */
-  async applyChanges(changes: FileChange[]): Promise<void> {
+  async applyChanges(changes: FileChange[], timings?: UpdateTimings): Promise<void> {
     const plan = planUpdate(changes, this.spec);
     if (!plan || this.spec.problems.length) return;
     const what = changes.length === 1 ? changes[0].path : `${changes.length} files (${changes.slice(0, 3).map((c) => c.path).join(', ')}${changes.length > 3 ? ', …' : ''})`;
@@ -407,13 +418,16 @@ export class FunctionRunner implements Disposable {
         return;
       }
       if (plan.kind === 'sync') {
-        const how = await this.exclusive(false, undefined, (signal) => this.syncAll(plan.files, signal));
+        const how = await this.exclusive(false, undefined, (signal) => this.syncAll(plan.files, signal, timings));
+        if (timings) timings.done = epochNow();
         this.sink.appendLine(`↻ ${what} changed → sync (${how}): new code serving after ${Math.round(performance.now() - started)} ms`);
       } else {
         await this.buildAndRun();
+        if (timings) timings.done = epochNow();
         this.sink.appendLine(`↻ ${what} changed → rebuild (${plan.reason}): new code serving after ${Math.round(performance.now() - started)} ms`);
       }
       this.setLastError(undefined);
+      if (timings) this.options.onUpdateTimings?.({ name: this.spec.name, what, kind: plan.kind, timings });
     } catch (error) {
       if (isCancellation(error)) return;
       const left = error instanceof SyncStoppedError ? 0 : this.readyInstances().length;
@@ -424,11 +438,11 @@ export class FunctionRunner implements Disposable {
   }
 
   /** Copies files into every ready instance and reloads each; new instances get them before they start. */
-  private async syncAll(files: string[], signal: AbortSignal): Promise<string> {
+  private async syncAll(files: string[], signal: AbortSignal, timings?: UpdateTimings): Promise<string> {
     const targets = this.readyInstances();
     if (!targets.length || !this.image) throw new Error('the function is not running');
     for (const file of files) this.image.synced.add(file);
-    const results = await Promise.allSettled(targets.map((instance) => this.sync(instance, files, signal)));
+    const results = await Promise.allSettled(targets.map((instance) => this.sync(instance, files, signal, timings)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     const how = (results[0] as PromiseFulfilledResult<string>).value;
@@ -436,15 +450,18 @@ export class FunctionRunner implements Disposable {
   }
 
   /** Copies files into one instance and reloads its process: SIGHUP when the image says it reloads on it, else a restart. */
-  private async sync(instance: Instance, files: string[], signal: AbortSignal): Promise<string> {
+  private async sync(instance: Instance, files: string[], signal: AbortSignal, timings?: UpdateTimings): Promise<string> {
     const id = instance.id;
-    await this.engine.copyInto(id, this.spec.folder, files, instance.workingDir);
-    throwIfAborted(signal);
     const reloadSignal = this.image?.reloadSignal;
+    // The copy and the signal go in one round trip where the image allows: the signal once the files are in.
+    await this.engine.syncInto(id, this.spec.folder, files, instance.workingDir, reloadSignal);
+    // Instances sync side by side: the last to finish a step sets its time.
+    if (timings) timings.copied = epochNow();
     if (reloadSignal) {
-      await this.engine.signal(id, reloadSignal);
+      if (timings) timings.reloaded = timings.copied;
       return `${files.length} file(s) copied, reloaded by ${reloadSignal}`;
     }
+    throwIfAborted(signal);
     const restart = this.own.expect(id, 'die', 'start');
     // Until it answers again, an exit is this sync's to report (it fails), not news.
     const exitBeforeAnswering = this.own.expect(id, 'die');
@@ -461,6 +478,8 @@ export class FunctionRunner implements Disposable {
       await instance.logs.follow(id, restartedAt);
       await this.waitUntilServing(instance.hostPort, signal, async () => (await this.engine.inspect(id))?.running ?? false);
       instance.state = 'ready';
+      if (timings) timings.reloaded = epochNow();
+      this.prepareSync(instance);
       if (instance.debug) instance.debug.restarts++;
       this.publish();
       if (instance.debug) this.debug.announce(this.debugTarget);
@@ -484,6 +503,11 @@ export class FunctionRunner implements Disposable {
       exitBeforeAnswering.withdraw();
     }
     return `${files.length} file(s) copied, container restarted`;
+  }
+
+  /** A function with sync rules will likely sync: its instance's receiver starts now, not at the first save. */
+  private prepareSync(instance: Instance): void {
+    if (this.spec.sync.length) this.engine.prepareSync(instance.id);
   }
 
   private async update(signal: AbortSignal): Promise<string> {
@@ -639,6 +663,7 @@ export class FunctionRunner implements Disposable {
       instance.state = 'ready';
       this.resting = { kind: 'stopped' };
       this.publish();
+      this.prepareSync(instance);
       return instance;
     } catch (error) {
       exitBeforeAnswering.withdraw();
@@ -744,6 +769,7 @@ export class FunctionRunner implements Disposable {
     instance.workingDir = (await this.engine.inspect(info.id))?.workingDir ?? '/';
     instance.state = 'ready';
     this.instances.set(info.id, instance);
+    this.prepareSync(instance);
     if (!this.image) {
       const reload = (await this.engine.imageLabels(info.image))?.[RELOAD_LABEL];
       this.image = { tag: info.image, reloadSignal: reload === 'sighup' ? 'SIGHUP' : undefined, stale: false, synced: new Set() };

@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { loadDockerignore } from '../core/buildContext';
 import { containerRelativePath } from '../core/containerPath';
 import type { Disposable } from '../core/emitter';
@@ -11,6 +12,12 @@ const ALWAYS_IGNORED = new Set(['.git', 'node_modules', '__pycache__', '.venv'])
 export interface FolderWatcher extends Disposable {
   /** Resolves when the initial scan is done and changes are being reported. */
   readonly ready: Promise<void>;
+  /**
+   * Where `file` (a path VS Code saved) is in the folder as this watcher would report it: relative,
+   * with forward slashes, through the folder's real path. Undefined for a file this watcher would not
+   * report: outside the folder, ignored, a link itself, or reached through a link that leaves it.
+   */
+  reportedPath(file: string): Promise<string | undefined>;
 }
 
 /**
@@ -45,5 +52,15 @@ export async function watchFolder(functionFolder: string, onChange: (change: Fil
     scanned = true;
     resolve();
   }));
-  return { ready, dispose: () => void watcher.close() };
+  const reportedPath = async (file: string): Promise<string | undefined> => {
+    // The watcher sees the real file, never a link: resolve the folder part, keep the name.
+    const parent = await fs.realpath(path.dirname(file)).catch(() => undefined);
+    if (!parent) return undefined;
+    const absolute = path.join(parent, path.basename(file));
+    const relative = path.relative(folder, absolute);
+    if (!relative || relative.startsWith('..') || path.isAbsolute(relative) || ignored(absolute)) return undefined;
+    const stat = await fs.lstat(absolute).catch(() => undefined);
+    return stat?.isFile() ? relative.split(path.sep).join('/') : undefined;
+  };
+  return { ready, reportedPath, dispose: () => void watcher.close() };
 }

@@ -1,17 +1,30 @@
 'use strict';
 // Serves handler.js over HTTP on $PORT: JSON in, JSON out. Edit handler.js, not this file.
 // SIGHUP reloads the handler without restarting the process (Local Serverless sends it after syncing files).
+const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 
 const port = Number(process.env.PORT || {{port}});
+// How many reloads are done, so Local Serverless knows when the new code serves (it waits for the count to change).
+const reloadsFile = path.join(process.env.TMPDIR || '/tmp', '.local-serverless-reloads');
+let reloads = 0;
 let handler = loadHandler();
+countReload();
 
 function loadHandler() {
   for (const key of Object.keys(require.cache)) {
     if (key.startsWith(__dirname + path.sep) && key !== __filename && !key.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[key];
   }
   return require('./handler').handler;
+}
+
+function countReload() {
+  try {
+    fs.writeFileSync(reloadsFile, `${reloads}\n`);
+  } catch {
+    // Not writable: Local Serverless then does not wait for the reload.
+  }
 }
 
 function send(res, status, value) {
@@ -47,6 +60,8 @@ process.on('SIGHUP', () => {
   } catch (err) {
     console.error('{{name}} reload failed, keeping the previous handler:', err);
   }
+  reloads++;
+  countReload();
 });
 // Exit promptly so stops and rebuilds never wait for Docker's 10 s kill timeout.
 process.on('SIGTERM', () => {

@@ -13,6 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 APP_DIR = os.path.dirname(os.path.abspath(__file__))
 PORT = int(os.environ.get("PORT", "{{port}}"))
+# How many reloads are done, so Local Serverless knows when the new code serves (it waits for the count to change).
+RELOADS_FILE = os.path.join(os.environ.get("TMPDIR", "/tmp"), ".local-serverless-reloads")
+reloads = 0
 
 
 def load_handler():
@@ -24,7 +27,16 @@ def load_handler():
     return importlib.import_module("handler").handler
 
 
+def count_reload():
+    try:
+        with open(RELOADS_FILE, "w") as f:
+            f.write(f"{reloads}\n")
+    except OSError:
+        pass  # not writable: Local Serverless then does not wait for the reload
+
+
 handler = load_handler()
+count_reload()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -60,13 +72,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def reload(signum, frame):
-    global handler
+    global handler, reloads
     try:
         handler = load_handler()
         print("{{name}} reloaded handler", flush=True)
     except Exception:
         print("{{name}} reload failed, keeping the previous handler:", flush=True)
         traceback.print_exc()
+    reloads += 1
+    count_reload()
 
 
 def main():

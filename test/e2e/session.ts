@@ -12,6 +12,8 @@ import { Workbench } from './ui';
 export interface Session {
   ui: Workbench;
   workspace: string;
+  /** code-server's user data folder: its logs/ hold each extension's log file. */
+  userDataDir: string;
   /** Containers of functions in this folder, made by any VS Code instance, asked of the real engine through the docker CLI. */
   containers(): string[];
   /** Stops code-server as its user would, with Ctrl+C (SIGINT to its process group). */
@@ -34,6 +36,11 @@ export interface SessionOptions {
   settings?: Record<string, unknown>;
   /** The browser window's size; default 1400×850. */
   viewport?: { width: number; height: number };
+  /**
+   * Log levels of the window, as VS Code for the web reads them from the page's `payload`:
+   * "local-serverless.local-serverless:debug" writes that extension's debug lines to its log file.
+   */
+  logLevels?: string[];
 }
 
 export async function openSession(name: string, options: SessionOptions = {}): Promise<Session> {
@@ -47,12 +54,15 @@ export async function openSession(name: string, options: SessionOptions = {}): P
   const browser: Browser = await launchChromium();
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 850 } });
   const ui = new Workbench(page, path.join(ARTIFACTS, 'e2e-screenshots', name));
-  await page.goto(options.noFolder ? `${server.baseUrl}/` : `${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`);
+  const payload = options.logLevels?.length ? `payload=${encodeURIComponent(JSON.stringify([['logLevel', options.logLevels.join(',')]]))}` : '';
+  const query = [options.noFolder ? '' : `folder=${encodeURIComponent(workspace)}`, payload].filter(Boolean).join('&');
+  await page.goto(`${server.baseUrl}/${query ? `?${query}` : ''}`);
   await ui.ready();
   const containers = () => containersOfFolder(workspace);
   return {
     ui,
     workspace,
+    userDataDir: server.userDataDir,
     containers,
     interruptVsCode: () => server.stop('SIGINT'),
     close: async () => {

@@ -72,4 +72,56 @@ describe('ChangeCoalescer', () => {
     await wait(80);
     assert.deepEqual(flushed, []);
   });
+
+  it('hands over a file saved in the editor at once, without the quiet time', () => {
+    const flushed: Array<{ changes: FileChange[]; startedBy: string }> = [];
+    const coalescer = new ChangeCoalescer(50, 200, (changes, batch) => flushed.push({ changes, startedBy: batch.startedBy }));
+    coalescer.addComplete(change('handler.js'), 'save');
+    assert.deepEqual(flushed, [{ changes: [change('handler.js')], startedBy: 'complete' }]);
+    coalescer.dispose();
+  });
+
+  it('takes the watcher\'s report of a write along with its save event: one update, at the save', async () => {
+    const flushed: Array<{ changes: FileChange[]; seenBy: string; startedBy: string }> = [];
+    const coalescer = new ChangeCoalescer(50, 200, (changes, batch) => flushed.push({ changes, seenBy: batch.seenBy, startedBy: batch.startedBy }));
+    coalescer.add(change('handler.js'));
+    await wait(2);
+    coalescer.addComplete(change('handler.js'), 'save');
+    await wait(120);
+    assert.deepEqual(flushed, [{ changes: [change('handler.js')], seenBy: 'watcher', startedBy: 'complete' }]);
+    coalescer.dispose();
+  });
+
+  it('lets a saved file wait with other changes still coming in (a checkout, a formatter): one update for them all', async () => {
+    const flushed: FileChange[][] = [];
+    const coalescer = new ChangeCoalescer(30, 80, (c) => flushed.push(c));
+    coalescer.add(change('lib/a.js'));
+    coalescer.addComplete(change('handler.js'), 'save');
+    assert.equal(flushed.length, 0, 'not at once: lib/a.js may still be being written');
+    await wait(200);
+    assert.deepEqual(flushed.map((c) => c.map((x) => x.path).sort()), [['handler.js', 'lib/a.js']]);
+    coalescer.dispose();
+  });
+
+  it('gives Save All of several files at most two updates, the last carrying the rest', async () => {
+    const flushed: FileChange[][] = [];
+    const coalescer = new ChangeCoalescer(10, 80, (c) => flushed.push(c));
+    for (const file of ['a.js', 'b.js', 'c.js', 'd.js']) coalescer.addComplete(change(file), 'save');
+    await wait(200);
+    assert.deepEqual(flushed.map((c) => c.map((x) => x.path).sort()), [['a.js'], ['b.js', 'c.js', 'd.js']]);
+    coalescer.dispose();
+  });
+
+  it('still turns saves in quick succession into at most two updates', async () => {
+    const flushed: FileChange[][] = [];
+    const coalescer = new ChangeCoalescer(10, 80, (c) => flushed.push(c));
+    for (let i = 0; i < 20; i++) {
+      coalescer.addComplete(change('handler.js'), 'save');
+      await wait(20);
+    }
+    await wait(200);
+    assert.ok(flushed.length <= 2 && flushed.length >= 1, `got ${flushed.length} updates`);
+    coalescer.dispose();
+  });
 });
+
