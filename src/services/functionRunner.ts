@@ -62,6 +62,7 @@ export type FunctionState = ContainerState & { lastError?: string; debugging?: D
 
 export type { DebugOptions, DebugStatus, DebugTarget } from './debugMode';
 
+/** Image label by which a Dockerfile says SIGHUP reloads its code in place (the templates set it). */
 export const RELOAD_LABEL = 'local-serverless.reload';
 
 /** How a runner reaches the gateway: the registry's adapter over the gateway handle. */
