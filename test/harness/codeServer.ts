@@ -52,6 +52,8 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   fs.mkdirSync(extensionsDir, { recursive: true });
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({
     'workbench.startupEditor': 'none',
+    // A walkthrough opening by itself when the extension is installed would take the focus from a test's quick pick.
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
     'chat.disableAIFeatures': true,
     'telemetry.telemetryLevel': 'off',
     'extensions.autoCheckUpdates': false,
