@@ -11,26 +11,11 @@ import { locateDebugpy } from '../../src/services/debugpyLocator';
 import type { FunctionRunner } from '../../src/services/functionRunner';
 import { REPLICA_HEADER } from '../../src/services/gatewayTypes';
 import { DapClient } from '../support/dapClient';
-import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
+import { postJson, readSpec, realEngine, RecordingSink, type Reply, scaffold, tempWorkspace, TestGateway, until } from './fixtures';
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
 
-function post(url: string, body: unknown, timeoutMs = 30_000): Promise<Reply> {
-  return new Promise((resolve) => {
-    const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: timeoutMs }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
-    request.end(JSON.stringify(body));
-  });
+function post(url: string, body: unknown): Promise<Reply> {
+  return postJson(url, body, 30_000);
 }
 
 function getJson(url: string): Promise<unknown> {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs/promises';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -176,4 +177,31 @@ export class TestGateway {
     this.routing.dispose();
     await this.handle.close();
   }
+}
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One POST, bounded by `timeoutMs`. Never throws: a failed request is status 0, with its error as the body. */
+export function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<Reply> {
+  return new Promise((resolve) => {
+    const request = http.request(url, { method: 'POST', headers, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      res.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
+    request.end(body);
+  });
+}
+
+/** A JSON POST (see post). */
+export function postJson(url: string, value: unknown, timeoutMs: number): Promise<Reply> {
+  return post(url, { 'content-type': 'application/json' }, JSON.stringify(value), timeoutMs);
 }

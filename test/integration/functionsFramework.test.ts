@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FunctionSpec } from '../../src/core/functionSpec';
@@ -8,7 +7,7 @@ import { imageTag } from '../../src/core/names';
 import type { DockerEngine } from '../../src/engine/dockerEngine';
 import type { FunctionRunner, RunnerOptions } from '../../src/services/functionRunner';
 import { NpmTarballProxy, npmRegistryReachable } from '../support/npmTarballProxy';
-import { readSpec, realEngine, RecordingSink, scaffold, tempWorkspace, TestGateway, type TempWorkspace } from './fixtures';
+import { post, readSpec, realEngine, RecordingSink, type Reply, scaffold, tempWorkspace, type TempWorkspace, TestGateway } from './fixtures';
 
 /**
  * The Node.js CloudEvents template as New Function writes it, built by the template's own Dockerfile
@@ -26,26 +25,10 @@ const BUILD_NETWORK: RunnerOptions = { buildNetwork: () => 'host' };
 const BOUND = { timeout: 150_000 };
 const REQUEST_TIMEOUT_MS = 15_000;
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
 
 /** One POST through the gateway, bounded by REQUEST_TIMEOUT_MS. Never throws: a failed request is status 0. */
-function post(url: string, headers: Record<string, string>, body: string): Promise<Reply> {
-  return new Promise((resolve) => {
-    const request = http.request(url, { method: 'POST', headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      res.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
-    });
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
-    request.end(body);
-  });
+function send(url: string, headers: Record<string, string>, body: string): Promise<Reply> {
+  return post(url, headers, body, REQUEST_TIMEOUT_MS);
 }
 
 function json(reply: Reply): unknown {
@@ -100,7 +83,7 @@ describe('Functions Framework functions (Node.js CloudEvents template) built in 
     assert.ok(tarballs.some((p) => p.includes('/functions-framework-5.')), `the image's npm install fetched Functions Framework through the host: ${tarballs.length} tarballs`);
     assert.deepEqual(proxy.requested.filter((p) => !p.endsWith('.tgz')), [], 'the lockfile left npm nothing else to ask');
 
-    const binary = json(await post(`${runner.url}/`, {
+    const binary = json(await send(`${runner.url}/`, {
       'content-type': 'application/json',
       'ce-specversion': '1.0',
       'ce-id': 'binary-1',
@@ -117,7 +100,7 @@ describe('Functions Framework functions (Node.js CloudEvents template) built in 
     });
     await out.waitFor(/^\[ce-1\] ce: com\.example\.binary from \/tests\/binary \(id binary-1, subject subject-b\)$/m);
 
-    const structured = json(await post(`${runner.url}/`, { 'content-type': 'application/cloudevents+json' }, JSON.stringify({
+    const structured = json(await send(`${runner.url}/`, { 'content-type': 'application/cloudevents+json' }, JSON.stringify({
       specversion: '1.0',
       id: 'structured-1',
       type: 'com.example.structured',
@@ -144,7 +127,7 @@ describe('Functions Framework functions (Node.js CloudEvents template) built in 
     await fs.writeFile(index, (await fs.readFile(index, 'utf8')).replace('`Hello, ${', '`Howdy, ${'));
     await runner.applyChanges([{ path: 'index.js', kind: 'change' }]);
     assert.match(out.text, /↻ index\.js changed → sync \(1 file\(s\) copied, container restarted\)/);
-    const reply = json(await post(`${runner.url}/`, {
+    const reply = json(await send(`${runner.url}/`, {
       'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': 'after-sync', 'ce-type': 'com.example.sync', 'ce-source': '/tests/sync',
     }, JSON.stringify({ name: 'Sync' }))) as { message: string };
     assert.equal(reply.message, 'Howdy, Sync!');
@@ -177,7 +160,7 @@ describe('Functions Framework functions (Node.js CloudEvents template) built in 
     assert.equal(proxy.requested.length, fetchedBefore, `the install layer came from the cache: no tarball fetched again\n${out.text}`);
 
     const payload = { hello: 'world', nested: { n: 1, flag: true } };
-    assert.deepEqual(json(await post(`${runner.url}/`, { 'content-type': 'application/json' }, JSON.stringify(payload))), { got: payload });
+    assert.deepEqual(json(await send(`${runner.url}/`, { 'content-type': 'application/json' }, JSON.stringify(payload))), { got: payload });
     await out.waitFor(/^\[ffhttp-1\] ffhttp: POST \/ application\/json$/m);
   });
 });

@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LABEL_FUNCTION, LABEL_OWNER } from '../../src/core/names';
@@ -8,28 +7,12 @@ import type { DockerEngine } from '../../src/engine/dockerEngine';
 import { FunctionRegistry } from '../../src/services/functionRegistry';
 import type { FunctionRunner } from '../../src/services/functionRunner';
 import { COLD_START_HEADER, REPLICA_HEADER } from '../../src/services/gatewayTypes';
-import { readSpec, realEngine, RecordingSink, scaffold, scaledFunction, tempWorkspace, TestGateway, until } from './fixtures';
+import { postJson, readSpec, realEngine, RecordingSink, type Reply, scaffold, scaledFunction, tempWorkspace, TestGateway, until } from './fixtures';
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
 
-/** One POST through the gateway; bounded by `timeoutMs`. Never throws: a failed request is status 0. */
+/** One JSON POST through the gateway; bounded by `timeoutMs`. Never throws: a failed request is status 0. */
 function post(url: string, body: unknown, timeoutMs = 20_000): Promise<Reply> {
-  return new Promise((resolve) => {
-    const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: timeoutMs }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      res.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
-    });
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', (error) => resolve({ status: 0, headers: {}, body: String(error) }));
-    request.end(JSON.stringify(body));
-  });
+  return postJson(url, body, timeoutMs);
 }
 
 describe('scaling behind the gateway, against the real Docker engine', () => {
