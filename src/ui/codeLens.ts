@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { debugRuntimeOf } from '../core/debug';
 import type { FunctionRegistry } from '../services/functionRegistry';
 import { commandId } from './ids';
 
@@ -36,7 +37,7 @@ export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.
       ];
       // A job has no server, so no URL.
       const isJob = runner.state.kind === 'job' || runner.state.kind === 'jobRunning';
-      if (!isJob && (runner.spec.runtime === 'node' || runner.spec.runtime === 'python')) {
+      if (!isJob && debugRuntimeOf(runner.spec.runtime).ok) {
         const debugging = runner.state.kind === 'running' && runner.state.debugging;
         lenses.push(new vscode.CodeLens(range, debugging
           ? { title: `$(debug-alt) ${vscode.l10n.t('Debugging')}`, command: 'workbench.view.debug', tooltip: vscode.l10n.t('{0} runs with its debugger attached: stop the debug session to run it on without', runner.spec.name) }
